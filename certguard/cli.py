@@ -1,0 +1,204 @@
+"""The ``certguard`` command. Thin: parse options, call the layers, render, set the exit code.
+
+Exit codes (DESIGN.md §4):
+    0  nothing wrong found
+    1  interception or a suspicious chain found
+    2  usage or data error (bad option, unreadable or malformed file), or certguard could not decide
+    3  nothing reachable (offline, or every site failed)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from . import __version__, certs, pins, probe, truststores
+from .analyze import TrustContext, analyze_batch, analyze_chain
+from .context import load_trust_context
+from .errors import CertguardError
+from .i18n import Translator
+from .models import ProbeAttempt, Status, Verdict, parse_iso
+from .report import render_text, to_json
+from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+_existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _trust_options(f: click.decorators.FC) -> click.decorators.FC:
+    for opt in reversed([
+        click.option("--ca-bundle", type=_existing_file,
+                     help="Use the roots in FILE (PEM) instead of Mozilla's (certifi) as the public anchors."),
+        click.option("--pins", "pin_files", type=_existing_file, multiple=True,
+                     help="Extra pinsets (TOML, as pinned_roots/pins.toml). Repeatable."),
+        click.option("--intel", "intel_files", type=_existing_file, multiple=True,
+                     help="Extra known interceptors (TOML, as pinned_roots/interceptors.toml). Repeatable."),
+        click.option("--ct-logs", type=_existing_file,
+                     help="CT log list (Chrome v3 JSON). Default: the copy stored by 'certguard update'."),
+        click.option("--no-device-store", is_flag=True, help="Do not read this device's trust store."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON (stable contract) instead of a table."),
+        click.option("--lang", type=click.Choice(["en", "fr", "ru", "kk"]), default=None,
+                     help="Language of the messages (default: the system locale)."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _context(ca_bundle: Path | None, pin_files: Sequence[Path], intel_files: Sequence[Path],
+             ct_logs: Path | None, no_device_store: bool) -> TrustContext:
+    return load_trust_context(ca_bundle=ca_bundle, pin_files=pin_files, intel_files=intel_files, ct_logs=ct_logs,
+                              use_device_store=not no_device_store)
+
+
+def _exit_code(verdicts: Sequence[Verdict]) -> int:
+    statuses = {v.status for v in verdicts}
+    if statuses & {Status.INTERCEPTED, Status.SUSPICIOUS}:
+        return EXIT_FOUND
+    if Status.ERROR in statuses:
+        return EXIT_USAGE
+    if verdicts and statuses <= {Status.UNREACHABLE}:
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def _emit(verdicts: Sequence[Verdict], ctx: TrustContext, tr: Translator, as_json: bool, now: datetime) -> None:
+    if as_json:
+        click.echo(to_json(verdicts, ctx, tr, now))
+    else:
+        render_text(verdicts, tr, Console(highlight=False))
+
+
+class _Group(click.Group):
+    """Turns certguard's own errors into one clear line and exit code 2, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CertguardError as exc:
+            click.echo(f"certguard: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="certguard")
+def cli() -> None:
+    """Find out whether your TLS connections are being intercepted, by whom, and what to do about it."""
+
+
+@cli.command()
+@click.argument("hosts", nargs=-1)
+@click.option("--sites", type=_existing_file, help="Site list: TOML ([[site]]) or one HOST[:PORT] per line.")
+@click.option("--low-profile", is_flag=True, help="Skip sites flagged sensitive (probing is visible to the network).")
+@click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT",
+              help="Connect to ADDR:ADDRPORT instead (SNI and names still HOST), as in curl. Repeatable.")
+@click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR",
+              help="Use ADDR for HOST:PORT instead of DNS, as in curl. Repeatable.")
+@click.option("--proxy", default=None, metavar="URL",
+              help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY).")
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True,
+              help="Seconds allowed for the connection and, separately, for the TLS handshake.")
+@click.option("--workers", type=click.IntRange(1, 64), default=16, show_default=True,
+              help="Sites probed at once.")
+@_trust_options
+def check(hosts: tuple[str, ...], sites: Path | None, low_profile: bool, connect_to: tuple[str, ...],
+          resolve: tuple[str, ...], proxy: str | None, timeout: float, workers: int, ca_bundle: Path | None,
+          pin_files: tuple[Path, ...], intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool,
+          as_json: bool, lang: str | None) -> None:
+    """Probe sites (default: the built-in list) and say whether the connection to each is intercepted."""
+    tr = Translator(lang)
+    targets = [parse_target(h) for h in hosts] if hosts else load_site_list(sites)
+    if hosts and sites:
+        targets += load_site_list(sites)
+    if low_profile:
+        targets = [t for t in targets if not t.sensitive]
+    targets = apply_overrides(targets, [ConnectTo.parse(c) for c in connect_to], [Resolve.parse(r) for r in resolve])
+    proxy_url = proxy or os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
+    options = probe.ProbeOptions(timeout=timeout, proxy=probe.Proxy.from_url(proxy_url) if proxy_url else None)
+    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store)
+
+    attempts = _probe_with_progress(targets, options, workers, tr, show=not as_json and sys.stderr.isatty())
+    now = datetime.now(UTC)
+    verdicts = analyze_batch(attempts, ctx, now)
+    _emit(verdicts, ctx, tr, as_json, now)
+    code = _exit_code(verdicts)
+    if code == EXIT_UNREACHABLE and not as_json:
+        click.echo(tr("cli.offline"), err=True)
+    if not as_json and not low_profile and not hosts:
+        click.echo(tr("cli.visibility"), err=True)
+    sys.exit(code)
+
+
+def _probe_with_progress(targets: Sequence[probe.Target], options: probe.ProbeOptions, workers: int,
+                         tr: Translator, show: bool) -> list[ProbeAttempt]:
+    if not show:
+        return probe.fetch_all(targets, options, workers=workers)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(tr("cli.checking", count=len(targets)), total=len(targets))
+        return probe.fetch_all(targets, options, workers=workers,
+                               on_done=lambda a: progress.update(task, advance=1, description=a.target.label))
+
+
+@cli.command()
+@click.argument("file", type=_existing_file)
+@click.option("--host", required=True, help="The host name the chain was served for.")
+@click.option("--port", type=click.IntRange(1, 65535), default=443, show_default=True)
+@click.option("--at", "at", default=None, metavar="ISO8601", help="Judge as of this time (default: now).")
+@_trust_options
+def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | None, pin_files: tuple[Path, ...],
+            intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool, as_json: bool,
+            lang: str | None) -> None:
+    """Judge a saved chain (PEM bundle, leaf first, or one DER certificate) as if HOST had served it."""
+    tr = Translator(lang)
+    try:
+        when = parse_iso(at) if at else datetime.now(UTC)
+    except ValueError as exc:
+        raise click.BadParameter(f"{at!r} is not an ISO-8601 time", param_hint="--at") from exc
+    chain = certs.split_pem_or_der(file.read_bytes(), str(file))
+    target = parse_target(host)
+    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store)
+    verdict = analyze_chain(target.host, port, chain, ctx, when)
+    _emit([verdict], ctx, tr, as_json, when)
+    sys.exit(_exit_code([verdict]))
+
+
+@cli.command("pins")
+@click.option("--pins", "pin_files", type=_existing_file, multiple=True, help="Extra pinsets to include.")
+@click.option("--json", "as_json", is_flag=True)
+def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
+    """Show the pinsets and check every pinned key against Mozilla's roots (certifi)."""
+    db = pins.load(pin_files)
+    report = pins.audit_against(db, truststores.mozilla())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report, indent=2))
+    else:
+        console = Console(highlight=False)
+        for ps in report["pinsets"]:
+            console.print(f"[bold]{ps['name']}[/bold] ({ps['confidence']}): {', '.join(ps['hosts'])}")
+            for k in ps["keys"]:
+                mark = "in Mozilla" if k["in_mozilla"] else "NOT in Mozilla (root left the program, or a backup key)"
+                console.print(f"  {k['spki_sha256']}  {k['name']}: {mark}", markup=False)
+            if ps["stale"]:
+                console.print("  [yellow]PINS_STALE: no key of this pinset is in Mozilla's program[/yellow]")
+        console.print(f"\n{report['keys_not_in_mozilla']} of {report['keys_total']} pinned keys are not in "
+                      f"{report['anchors']}.", markup=False)
+    sys.exit(EXIT_OK)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (for tests and ``python -m certguard``)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+    return EXIT_OK

@@ -1,0 +1,266 @@
+"""Certificate Transparency: verify embedded SCTs (RFC 6962 §3.2) and apply Chrome's CT policy. Pure.
+
+Why it matters: a locally installed interception root cannot obtain SCTs for its forged leaves, and a forger that
+copies the real certificate's SCT extension is caught because those signatures do not verify over the forged
+TBSCertificate. A publicly trusted chain without valid SCTs is the signature of a rogue public CA.
+
+Only SCTs embedded in the leaf are checked: pyOpenSSL does not expose SCTs delivered in the TLS extension or in a
+stapled OCSP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from . import certs
+from .errors import DataError
+from .findings import FindingId
+from .models import Finding, Severity, iso, parse_iso
+
+# Chrome stops enforcing CT when its log list is older than this (and so do we: a stale list misjudges new logs).
+MAX_LIST_AGE = timedelta(days=70)
+_COUNTING_STATES = ("usable", "qualified", "readonly", "retired")
+
+
+@dataclass(frozen=True)
+class CTLog:
+    log_id: bytes  # SHA-256 of the DER SubjectPublicKeyInfo
+    key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    description: str
+    operator: str
+    state: str  # usable, qualified, readonly, retired, pending, rejected
+    state_since: datetime | None
+    rfc6962: bool  # a "classic" log (as opposed to a static-ct-api tiled log)
+    interval_start: datetime | None
+    interval_end: datetime | None
+
+
+@dataclass(frozen=True)
+class CTLogList:
+    """Chrome's log list (v3 schema), with its provenance."""
+
+    version: str
+    timestamp: datetime
+    logs: tuple[CTLog, ...]
+    source: str
+    sha256: str
+
+    def by_id(self, log_id: bytes) -> CTLog | None:
+        return next((log for log in self.logs if log.log_id == log_id), None)
+
+    def age(self, now: datetime) -> timedelta:
+        return now - self.timestamp
+
+    def describe(self) -> dict[str, Any]:
+        return {"version": self.version, "timestamp": iso(self.timestamp), "logs": len(self.logs),
+                "source": self.source, "sha256": self.sha256}
+
+    @classmethod
+    def from_json(cls, raw: bytes, source: str) -> CTLogList:
+        """Parse and check a v3 log list: every log id must be the SHA-256 of its key.
+
+        Raises:
+            DataError: not JSON, not the v3 shape, or a log id that does not match its key.
+        """
+        try:
+            doc = json.loads(raw)
+            logs = []
+            for op in doc["operators"]:
+                for kind, rfc6962 in (("logs", True), ("tiled_logs", False)):
+                    for entry in op.get(kind, []):
+                        logs.append(_parse_log(entry, op["name"], rfc6962, source))
+            version = str(doc.get("version", "?"))
+            timestamp = parse_iso(doc["log_list_timestamp"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DataError(source, f"not a CT log list in Chrome's v3 format ({type(exc).__name__}: {exc})") from exc
+        if not logs:
+            raise DataError(source, "the CT log list names no logs")
+        return cls(version, timestamp, tuple(logs), source, hashlib.sha256(raw).hexdigest())
+
+
+def _parse_log(entry: dict[str, Any], operator: str, rfc6962: bool, source: str) -> CTLog:
+    key_der = base64.b64decode(entry["key"], validate=True)
+    log_id = base64.b64decode(entry["log_id"], validate=True)
+    if hashlib.sha256(key_der).digest() != log_id:
+        raise DataError(source, f"log {entry.get('description')!r}: log_id is not the SHA-256 of its key")
+    key = serialization.load_der_public_key(key_der)
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise DataError(source, f"log {entry.get('description')!r}: unsupported key type")
+    state_name, state_since = "pending", None
+    for name, body in (entry.get("state") or {}).items():
+        state_name = name
+        if isinstance(body, dict) and "timestamp" in body:
+            state_since = parse_iso(body["timestamp"])
+    interval = entry.get("temporal_interval") or {}
+    return CTLog(
+        log_id=log_id, key=key, description=str(entry.get("description", "")), operator=operator,
+        state=state_name, state_since=state_since, rfc6962=rfc6962,
+        interval_start=parse_iso(interval["start_inclusive"]) if "start_inclusive" in interval else None,
+        interval_end=parse_iso(interval["end_exclusive"]) if "end_exclusive" in interval else None,
+    )
+
+
+@dataclass(frozen=True)
+class SCTCheck:
+    log_id: str  # lowercase hex
+    operator: str | None
+    log: str | None
+    timestamp: datetime
+    valid: bool
+    reason: str  # "ok" or why it does not count
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"log_id": self.log_id, "operator": self.operator, "log": self.log,
+                "timestamp": iso(self.timestamp), "valid": self.valid, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class CTResult:
+    scts: tuple[SCTCheck, ...]
+    required: int
+    policy_met: bool
+    reasons: tuple[str, ...]  # why the policy is not met
+    enforced: bool  # False when the log list is stale: then a failure is reported but not held against the site
+    list_version: str
+    list_stale: bool
+
+    @property
+    def valid_count(self) -> int:
+        return sum(1 for s in self.scts if s.valid)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scts": [s.to_dict() for s in self.scts], "required": self.required,
+                "policy_met": self.policy_met, "reasons": list(self.reasons), "enforced": self.enforced,
+                "log_list_version": self.list_version, "log_list_stale": self.list_stale}
+
+    def findings(self) -> list[Finding]:
+        out = []
+        bad = [s for s in self.scts if s.reason == "bad_signature"]
+        if bad:
+            out.append(Finding(FindingId.CT_INVALID_SCT.value, Severity.WARNING,
+                               (("count", str(len(bad))), ("logs", ", ".join(s.log or s.log_id for s in bad)))))
+        if not self.policy_met:
+            out.append(Finding(FindingId.CT_INSUFFICIENT.value,
+                               Severity.WARNING if self.enforced else Severity.INFO,
+                               (("reasons", "; ".join(self.reasons)), ("required", str(self.required)),
+                                ("valid", str(self.valid_count)))))
+        if self.list_stale:
+            out.append(Finding(FindingId.CT_LIST_STALE.value, Severity.INFO, (("version", self.list_version),)))
+        return out
+
+
+def _ms(t: datetime) -> int:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=UTC)
+    return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def signed_data(sct: x509.SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate) -> bytes:
+    """The bytes an embedded SCT signs (RFC 6962 §3.2, entry type precert_entry)."""
+    tbs = leaf.tbs_precertificate_bytes
+    issuer_key_hash = hashlib.sha256(certs.spki_der(issuer)).digest()
+    ext = sct.extension_bytes
+    return (
+        struct.pack(">BBQH", 0, 0, _ms(sct.timestamp), 1)  # v1, certificate_timestamp, timestamp, precert_entry
+        + issuer_key_hash
+        + len(tbs).to_bytes(3, "big") + tbs
+        + len(ext).to_bytes(2, "big") + ext
+    )
+
+
+def _signature_ok(log: CTLog, sct: x509.SignedCertificateTimestamp, data: bytes) -> bool:
+    if not isinstance(sct.signature_hash_algorithm, hashes.SHA256):
+        return False
+    try:
+        if isinstance(log.key, ec.EllipticCurvePublicKey):
+            log.key.verify(sct.signature, data, ec.ECDSA(hashes.SHA256()))
+        else:
+            log.key.verify(sct.signature, data, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _issuer(leaf: x509.Certificate, chain: Sequence[x509.Certificate],
+            path: Sequence[x509.Certificate] | None) -> x509.Certificate | None:
+    if path and len(path) > 1:
+        return path[1]
+    for c in chain[1:]:
+        if c.subject == leaf.issuer:
+            try:
+                leaf.verify_directly_issued_by(c)
+                return c
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+    return None
+
+
+def _check_one(sct: x509.SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate | None,
+               logs: CTLogList, now: datetime) -> SCTCheck:
+    log = logs.by_id(sct.log_id)
+    ts = sct.timestamp.replace(tzinfo=UTC) if sct.timestamp.tzinfo is None else sct.timestamp
+
+    def result(valid: bool, reason: str) -> SCTCheck:
+        return SCTCheck(sct.log_id.hex(), log.operator if log else None, log.description if log else None,
+                        ts, valid, reason)
+
+    if log is None:
+        return result(False, "unknown_log")
+    if issuer is None:
+        return result(False, "issuer_unknown")
+    if not _signature_ok(log, sct, signed_data(sct, leaf, issuer)):
+        return result(False, "bad_signature")
+    if log.state not in _COUNTING_STATES:
+        return result(False, f"log_{log.state}")
+    if log.state in ("retired", "readonly") and log.state_since is not None and ts >= log.state_since:
+        return result(False, f"after_log_{log.state}")
+    if ts > now:
+        return result(False, "timestamp_in_future")
+    if ts > leaf.not_valid_after_utc:
+        return result(False, "timestamp_after_expiry")
+    if (log.interval_start and leaf.not_valid_after_utc < log.interval_start) or \
+            (log.interval_end and leaf.not_valid_after_utc >= log.interval_end):
+        return result(False, "outside_log_interval")
+    return result(True, "ok")
+
+
+def check_ct(chain: Sequence[x509.Certificate], path: Sequence[x509.Certificate] | None, logs: CTLogList,
+             now: datetime) -> CTResult:
+    """Verify the leaf's embedded SCTs and apply Chrome's policy: 2 valid SCTs for a certificate valid at most
+    180 days, 3 above; from at least 2 distinct operators; at least one from an RFC 6962 log."""
+    leaf = chain[0]
+    try:
+        ext = leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value
+        raw = list(ext)
+    except (x509.ExtensionNotFound, ValueError):
+        raw = []
+    issuer = _issuer(leaf, chain, path)
+    checks = tuple(_check_one(s, leaf, issuer, logs, now) for s in raw)
+    lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
+    required = 2 if lifetime <= timedelta(days=180) else 3
+    valid = [c for c in checks if c.valid]
+    reasons = []
+    if not raw:
+        reasons.append("the certificate carries no SCTs")
+    elif len(valid) < required:
+        reasons.append(f"{len(valid)} valid SCTs, {required} required")
+    if valid and len({c.operator for c in valid}) < 2:
+        reasons.append("all valid SCTs come from one log operator")
+    valid_logs = [logs.by_id(bytes.fromhex(c.log_id)) for c in valid]
+    if valid and not any(log is not None and log.rfc6962 for log in valid_logs):
+        reasons.append("no valid SCT from an RFC 6962 log")
+    stale = logs.age(now) > MAX_LIST_AGE
+    return CTResult(checks, required, not reasons, tuple(reasons), enforced=not stale,
+                    list_version=logs.version, list_stale=stale)

@@ -1,0 +1,88 @@
+"""Reading the TOML data files (shipped in ``certguard.pinned_roots`` or given by the user) with provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import DataError
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A parsed TOML document with the SHA-256 of its bytes (printed in every result as provenance)."""
+
+    source: str
+    sha256: str
+    doc: dict[str, Any]
+
+
+def _parse(source: str, raw: bytes) -> Loaded:
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(source, f"not valid TOML: {exc}") from exc
+    return Loaded(source, hashlib.sha256(raw).hexdigest(), doc)
+
+
+def load_builtin(name: str) -> Loaded:
+    raw = resources.files("certguard.pinned_roots").joinpath(name).read_bytes()
+    return _parse(f"pinned_roots/{name}", raw)
+
+
+def load_path(path: Path) -> Loaded:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    return _parse(str(path), raw)
+
+
+def combined_sha256(loaded: Sequence[Loaded]) -> str:
+    """One provenance hash for the data actually used: the file's own SHA-256 when only the shipped file is in
+    use (so it can be compared with `sha256sum`), else a hash over the files' hashes in order."""
+    if len(loaded) == 1:
+        return loaded[0].sha256
+    return hashlib.sha256("".join(d.sha256 for d in loaded).encode()).hexdigest()
+
+
+def hex64(value: object, where: str, source: str) -> str:
+    """Validate a fingerprint: lowercase hex SHA-256 without colons (the one canonical form)."""
+    if not isinstance(value, str) or not _HEX64.match(value):
+        raise DataError(source, f"{where}: {value!r} is not a lowercase hex SHA-256 (64 characters, no colons)")
+    return value
+
+
+def str_list(table: dict[str, Any], key: str, where: str, source: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DataError(source, f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def opt_str(table: dict[str, Any], key: str, where: str, source: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise DataError(source, f"{where}: '{key}' must be a string")
+    return value
+
+
+def tables(doc: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise DataError(source, f"'{key}' must be an array of tables ([[{key}]])")
+    return value
+
+
+def domain_matches(host: str, domain: str, include_subdomains: bool = True) -> bool:
+    host = host.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return host == domain or (include_subdomains and host.endswith("." + domain))

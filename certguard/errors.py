@@ -1,0 +1,24 @@
+"""certguard's exceptions, split by who is at fault.
+
+Expected network outcomes (timeouts, resets, alerts) are *values* (``models.ProbeFailure``), not exceptions.
+Misuse of the API raises the built-in ``ValueError`` / ``TypeError``.
+"""
+
+from __future__ import annotations
+
+
+class CertguardError(Exception):
+    """Base class: something the user can act on, shown without a traceback."""
+
+
+class DataError(CertguardError):
+    """A data file (pins, intel, site list, certificate bundle, CT log list) is unreadable or malformed."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.message = message
+
+
+class ConfigError(CertguardError):
+    """The user's options or settings are wrong (bad --connect-to, unknown language, ...)."""

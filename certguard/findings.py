@@ -1,0 +1,39 @@
+"""Stable finding ids. Reports, the API, stored history and translations use these strings: never rename one."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class FindingId(str, Enum):
+    # interception
+    KNOWN_STATE_INTERCEPTOR = "KNOWN_STATE_INTERCEPTOR"  # strong intel match, kind state
+    KNOWN_INTERCEPTOR = "KNOWN_INTERCEPTOR"  # strong intel match, any other kind
+    INTERCEPTOR_NAME_MATCH = "INTERCEPTOR_NAME_MATCH"  # issuer name looks like a known interceptor (weak)
+    UNTRUSTED_ROOT = "UNTRUSTED_ROOT"  # no path to a Mozilla root, leaf claims the host
+    DEVICE_TRUSTS_INTERCEPTOR = "DEVICE_TRUSTS_INTERCEPTOR"  # ...and this device's trust store accepts it
+    STATE_CA_LEGITIMATE = "STATE_CA_LEGITIMATE"  # a state CA serving a domain it legitimately serves
+    # site-side problems and portals
+    NAME_MISMATCH = "NAME_MISMATCH"
+    CERT_EXPIRED = "CERT_EXPIRED"
+    CERT_NOT_YET_VALID = "CERT_NOT_YET_VALID"
+    ROOT_NOT_IN_MOZILLA = "ROOT_NOT_IN_MOZILLA"  # unknown root, but the leaf has valid SCTs: genuinely public
+    # public-CA abuse signals
+    PIN_MISMATCH = "PIN_MISMATCH"
+    PIN_BAD_KEY = "PIN_BAD_KEY"
+    CT_INSUFFICIENT = "CT_INSUFFICIENT"
+    CT_INVALID_SCT = "CT_INVALID_SCT"
+    CT_LIST_STALE = "CT_LIST_STALE"
+    CT_NOT_CHECKED = "CT_NOT_CHECKED"
+    # the chain as served
+    MALFORMED_CERTIFICATE = "MALFORMED_CERTIFICATE"
+    EXTRA_CERTIFICATES = "EXTRA_CERTIFICATES"
+    CHAIN_OUT_OF_ORDER = "CHAIN_OUT_OF_ORDER"
+    # reachability
+    HANDSHAKE_BLOCKED = "HANDSHAKE_BLOCKED"
+    UNREACHABLE = "UNREACHABLE"
+    PROXY_FAILED = "PROXY_FAILED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # history (daemon) and data
+    CHAIN_CHANGED = "CHAIN_CHANGED"
+    PINS_STALE = "PINS_STALE"

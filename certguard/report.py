@@ -1,0 +1,104 @@
+"""Renderers: the same Verdicts as JSON (the stable contract of DESIGN.md §4) or as a human-readable table."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .analyze import TrustContext
+from .i18n import Translator
+from .models import Severity, Status, Verdict, iso
+
+_STYLE = {Status.OK: "green", Status.INTERCEPTED: "bold red", Status.SUSPICIOUS: "bold yellow",
+          Status.CAPTIVE_PORTAL: "yellow", Status.MISCONFIGURED: "yellow", Status.BLOCKED: "magenta",
+          Status.UNREACHABLE: "dim", Status.ERROR: "bold magenta"}
+# Colour is never the only signal: every status also has a word and a symbol.
+_SYMBOL = {Status.OK: "✔", Status.INTERCEPTED: "✖", Status.SUSPICIOUS: "!", Status.CAPTIVE_PORTAL: "?",
+           Status.MISCONFIGURED: "~", Status.BLOCKED: "⊘", Status.UNREACHABLE: "·", Status.ERROR: "‼"}
+
+
+def provenance(ctx: TrustContext) -> dict[str, Any]:
+    return {
+        "pins_sha256": ctx.pins.sha256,
+        "intel_sha256": ctx.intel.sha256,
+        "ct_log_list": ctx.ct_logs.describe() if ctx.ct_logs else None,
+        "anchors": ctx.mozilla.source,
+        "device_store": ctx.device.source if ctx.device else None,
+    }
+
+
+def summary(verdicts: Sequence[Verdict]) -> dict[str, int]:
+    counts = Counter(v.status.value for v in verdicts)
+    return {s.value: counts.get(s.value, 0) for s in Status} | {"total": len(verdicts)}
+
+
+def to_json(verdicts: Sequence[Verdict], ctx: TrustContext, tr: Translator, generated_at: datetime) -> str:
+    results = []
+    for v in verdicts:
+        d = v.to_dict(tr.messages(v))
+        d["advice"] = tr.advice(v)
+        results.append(d)
+    doc = {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
+           "data": provenance(ctx), "results": results, "summary": summary(verdicts)}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def _issuer_cell(v: Verdict) -> str:
+    if v.interceptor is not None:
+        return v.interceptor.name
+    if v.chain:
+        return v.chain[-1].issuer if len(v.chain) > 1 else v.chain[0].issuer
+    return ""
+
+
+def _ct_line(v: Verdict, tr: Translator) -> str | None:
+    if not v.chain:
+        return None
+    if v.ct is None:
+        return tr("cli.ct_not_checked")
+    if v.ct["policy_met"]:
+        return tr("cli.ct_ok", valid=sum(1 for s in v.ct["scts"] if s["valid"]))
+    return tr("cli.ct_failed")
+
+
+def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -> None:
+    table = Table(show_lines=False)
+    table.add_column(tr("cli.col_site"))
+    table.add_column(tr("cli.col_status"))
+    table.add_column(tr("cli.col_issuer"), overflow="fold")
+    for v in verdicts:
+        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
+        status = Text(f"{_SYMBOL[v.status]} {tr('status.' + v.status.value)}", style=_STYLE[v.status])
+        table.add_row(label, status, _issuer_cell(v))
+    console.print(table)
+    for v in verdicts:
+        notable = [f for f in v.findings if f.severity is not Severity.INFO] or (
+            list(v.findings) if v.status is not Status.OK else [])
+        if not notable:
+            continue
+        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
+        console.print(Text(f"\n{_SYMBOL[v.status]} {label}: {tr('status.' + v.status.value)}",
+                           style=_STYLE[v.status]))
+        if v.interceptor is not None:
+            console.print(f"  {v.interceptor.name} — {tr('kind.' + v.interceptor.kind.value)}"
+                          f" ({tr('match.' + v.interceptor.match.value)})", markup=False)
+        for f in notable:
+            console.print(f"  [{f.severity.value}] {f.id}: {tr.finding(f)}", markup=False)
+        ct = _ct_line(v, tr)
+        if ct:
+            console.print(f"  {ct}", markup=False)
+        advice = tr.advice(v)
+        if advice:
+            console.print(f"  {tr('cli.what_to_do')}: {advice}", markup=False)
+    s = summary(verdicts)
+    other = s["total"] - s["ok"] - s["intercepted"] - s["suspicious"]
+    console.print("\n" + tr("cli.summary", ok=s["ok"], intercepted=s["intercepted"], suspicious=s["suspicious"],
+                            other=other), markup=False)

@@ -1,0 +1,149 @@
+"""Path building against one set of trust anchors, with the reason kept when there is no path.
+
+Uses ``cryptography.x509.verification`` (RFC 5280 + CA/B Forum WebPKI profile). The received chain's order is
+never assumed: the leaf and *every other* received certificate go to the path builder as untrusted
+intermediates, and the builder finds the path (RFC 8446 §4.4.2 allows extra and out-of-order certificates).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from cryptography import x509
+from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
+
+from . import certs
+from .errors import DataError
+
+
+class PathError(str, Enum):
+    UNTRUSTED = "untrusted"  # no path to any anchor of this set (unknown issuer, or a policy violation)
+    NAME_MISMATCH = "name_mismatch"  # trusted chain, but not for this host
+    EXPIRED = "expired"  # trusted chain for a time inside its validity, not now
+    NOT_YET_VALID = "not_yet_valid"
+
+
+@dataclass(frozen=True, eq=False)
+class AnchorSet:
+    """Trust anchors with where they came from (``source`` such as ``mozilla (certifi 2026.10.19)``).
+
+    The cryptography ``Store`` and the fingerprint sets are computed once here: building a Store over 120 roots
+    is the expensive part of a verification.
+    """
+
+    source: str
+    certs: tuple[x509.Certificate, ...]
+    store: Store = field(init=False, repr=False)
+    sha256s: frozenset[str] = field(init=False, repr=False)
+    spki_sha256s: frozenset[str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.certs:
+            raise ValueError(f"anchor set {self.source!r} is empty")
+        object.__setattr__(self, "store", Store(list(self.certs)))
+        object.__setattr__(self, "sha256s", frozenset(certs.sha256_hex(certs.der_of(c)) for c in self.certs))
+        object.__setattr__(self, "spki_sha256s", frozenset(certs.spki_sha256(c) for c in self.certs))
+
+    @classmethod
+    def from_ders(cls, source: str, ders: Sequence[bytes]) -> AnchorSet:
+        """Raises:
+            DataError: an anchor is not a certificate, or there are none.
+        """
+        parsed = []
+        for i, der in enumerate(ders):
+            try:
+                parsed.append(certs.parse(der))
+            except ValueError as exc:
+                raise DataError(source, f"anchor #{i + 1} is not a certificate ({exc})") from exc
+        if not parsed:
+            raise DataError(source, "contains no certificates")
+        return cls(source=source, certs=tuple(certs.unique_by_fingerprint(parsed)))
+
+    @classmethod
+    def from_pem_file(cls, source: str, data: bytes) -> AnchorSet:
+        return cls.from_ders(source, certs.split_pem_or_der(data, source))
+
+
+@dataclass(frozen=True)
+class PathResult:
+    """Outcome of building a path from the received chain to one anchor set.
+
+    Attributes:
+        source: the anchor set's ``source``.
+        path: leaf → anchor as built by cryptography; None if no valid path exists for ``host`` at ``now``.
+        error: why there is no path; None on success.
+        detail: cryptography's own words for the failure (kept for the evidence).
+    """
+
+    source: str
+    path: tuple[x509.Certificate, ...] | None
+    error: PathError | None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+    @property
+    def anchor(self) -> x509.Certificate | None:
+        return self.path[-1] if self.path else None
+
+
+def _subject_for(host: str) -> DNSName | IPAddress:
+    try:
+        return IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return DNSName(host.lower().rstrip("."))
+
+
+def _verify(leaf: x509.Certificate, others: list[x509.Certificate], store: Store,
+            subject: DNSName | IPAddress, at: datetime) -> tuple[tuple[x509.Certificate, ...] | None, str]:
+    verifier = PolicyBuilder().store(store).time(at).build_server_verifier(subject)
+    try:
+        return tuple(verifier.verify(leaf, others)), ""
+    except VerificationError as exc:
+        return None, str(exc)
+
+
+def _name_the_leaf_claims(leaf: x509.Certificate) -> DNSName | IPAddress | None:
+    for name in certs.dns_names(leaf):
+        # A wildcard name stands for any single label; pick one so the verifier can match it.
+        candidate = "certguard-probe" + name[1:] if name.startswith("*.") else name
+        try:
+            return DNSName(candidate)
+        except ValueError:
+            continue
+    return None
+
+
+def build_path(chain: Sequence[x509.Certificate], anchors: AnchorSet, host: str, now: datetime) -> PathResult:
+    """Build leaf → anchor for ``host`` at ``now``; if impossible, find out whether the chain is otherwise
+    trusted (then the name or the time is the problem) or not trusted at all.
+
+    ``chain[0]`` is the leaf (the TLS spec requires the sender's certificate first); everything else is handed
+    over unordered.
+    """
+    if not chain:
+        raise ValueError("empty chain")
+    leaf, others = chain[0], list(chain[1:])
+    store = anchors.store
+    path, detail = _verify(leaf, others, store, _subject_for(host), now)
+    if path is not None:
+        return PathResult(anchors.source, path, None)
+
+    claimed = _name_the_leaf_claims(leaf)
+    if claimed is not None:
+        if _verify(leaf, others, store, claimed, now)[0] is not None:
+            return PathResult(anchors.source, None, PathError.NAME_MISMATCH, detail)
+        mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+        then, _ = _verify(leaf, others, store, claimed, mid)
+        if then is not None:
+            # The chain is good for some moment inside its validity: only the clock is the problem.
+            expired = any(now > c.not_valid_after_utc for c in then)
+            return PathResult(anchors.source, None,
+                              PathError.EXPIRED if expired else PathError.NOT_YET_VALID, detail)
+    return PathResult(anchors.source, None, PathError.UNTRUSTED, detail)

@@ -1,0 +1,1 @@
+"""Reviewed trust data shipped with certguard (pins, known interceptors, default sites). See README.md."""

@@ -1,0 +1,120 @@
+"""Loopback servers that behave like real sites, interceptors and censors. They stop by themselves."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from cryptography import x509
+
+import pki
+
+MAX_LIFETIME = 30.0  # no server outlives this, whatever the test does
+
+
+class Server:
+    """Accepts connections on 127.0.0.1 (or ::1) and handles each according to ``mode``:
+
+    tls      full TLS server presenting ``chain`` exactly in the given order (extras and disorder included)
+    reset    accepts, then closes with RST (SO_LINGER 0) as soon as the ClientHello arrives
+    hang     accepts and never answers
+    http     answers the ClientHello like a plain-HTTP server
+    garbage  answers with bytes that are not TLS
+    alert    TLS server that rejects the SNI with an unrecognized_name alert
+    """
+
+    def __init__(self, mode: str = "tls", chain: Sequence[x509.Certificate] = (), key: pki.PrivateKey | None = None,
+                 host: str = "127.0.0.1") -> None:
+        self.mode = mode
+        self.stop_event = threading.Event()
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.host = host
+        self.port: int = self.sock.getsockname()[1]
+        self.connections = 0
+        self.sni_seen: list[str | None] = []
+        self.ctx: ssl.SSLContext | None = None
+        if mode in ("tls", "alert"):
+            assert chain and key is not None
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            with tempfile.TemporaryDirectory() as d:
+                cert_file = Path(d) / "chain.pem"
+                key_file = Path(d) / "key.pem"
+                pki.write_bundle(cert_file, list(chain))
+                key_file.write_bytes(pki.key_pem(key))
+                os.chmod(key_file, 0o600)
+                self.ctx.load_cert_chain(cert_file, key_file)
+            self.ctx.sni_callback = self._on_sni
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _on_sni(self, sslobj: ssl.SSLObject, name: str | None, ctx: ssl.SSLContext) -> int | None:
+        self.sni_seen.append(name)
+        if self.mode == "alert":
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        return None
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        self._timer = threading.Timer(MAX_LIFETIME, self.stop_event.set)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self._timer.cancel()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        workers = []
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            self.connections += 1
+            t = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            t.start()
+            workers.append(t)
+        for t in workers:
+            t.join(timeout=2)
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        with contextlib.suppress(OSError, ssl.SSLError), conn:
+            if self.mode == "hang":
+                self.stop_event.wait(MAX_LIFETIME)
+            elif self.mode == "reset":
+                conn.recv(1)
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif self.mode == "http":
+                conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            elif self.mode == "garbage":
+                conn.recv(4096)
+                conn.sendall(b"\x00\xff" * 512)
+            else:
+                assert self.ctx is not None
+                with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)  # the client closes after the handshake; this just waits for that
+
+
+@contextlib.contextmanager
+def serve(mode: str = "tls", chain: Sequence[x509.Certificate] = (), key: pki.PrivateKey | None = None,
+          host: str = "127.0.0.1") -> Iterator[Server]:
+    with Server(mode, chain, key, host) as s:
+        yield s
