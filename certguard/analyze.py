@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cryptography import x509
@@ -70,21 +70,19 @@ def _worst(matches: Sequence[InterceptorMatch]) -> InterceptorMatch:
 def _failure_verdict(attempt: ProbeAttempt, others_reachable: bool) -> Verdict:
     t, failure = attempt.target, attempt.failure
     assert failure is not None
-    base = {"host": t.host, "port": t.port, "address": attempt.address, "observed_at": attempt.started_at,
-            "failure": failure}
+    base = Verdict(host=t.host, port=t.port, address=attempt.address, observed_at=attempt.started_at,
+                   failure=failure, status=Status.UNREACHABLE, severity=Severity.INFO)
     if failure is ProbeFailure.INTERNAL_ERROR:
-        return Verdict(status=Status.ERROR, severity=Severity.WARNING,
-                       findings=(_f(FindingId.INTERNAL_ERROR, Severity.WARNING, detail=attempt.detail),), **base)
+        return replace(base, status=Status.ERROR, severity=Severity.WARNING,
+                       findings=(_f(FindingId.INTERNAL_ERROR, Severity.WARNING, detail=attempt.detail),))
     if failure is ProbeFailure.PROXY_ERROR:
-        return Verdict(status=Status.UNREACHABLE, severity=Severity.INFO,
-                       findings=(_f(FindingId.PROXY_FAILED, Severity.INFO, detail=attempt.detail),), **base)
+        return replace(base, findings=(_f(FindingId.PROXY_FAILED, Severity.INFO, detail=attempt.detail),))
     if failure.looks_blocked and others_reachable:
-        return Verdict(status=Status.BLOCKED, severity=Severity.WARNING,
+        return replace(base, status=Status.BLOCKED, severity=Severity.WARNING,
                        findings=(_f(FindingId.HANDSHAKE_BLOCKED, Severity.WARNING, failure=failure.value,
-                                    detail=attempt.detail),), **base)
-    return Verdict(status=Status.UNREACHABLE, severity=Severity.INFO,
-                   findings=(_f(FindingId.UNREACHABLE, Severity.INFO, failure=failure.value,
-                                detail=attempt.detail),), **base)
+                                    detail=attempt.detail),))
+    return replace(base, findings=(_f(FindingId.UNREACHABLE, Severity.INFO, failure=failure.value,
+                                      detail=attempt.detail),))
 
 
 def analyze(attempt: ProbeAttempt, ctx: TrustContext, now: datetime, *, others_reachable: bool = False) -> Verdict:
@@ -109,16 +107,18 @@ def analyze_chain(host: str, port: int, chain_der: Sequence[bytes], ctx: TrustCo
         except ValueError as exc:
             findings.append(_f(FindingId.MALFORMED_CERTIFICATE, Severity.WARNING if i else Severity.CRITICAL,
                                position=i, sha256=certs.sha256_hex(der), detail=str(exc)))
-    base = {"host": host, "port": port, "address": address, "observed_at": observed_at or now, "tls": tls}
-    if not chain_der or len(parsed) < len(chain_der) and (not parsed or findings[0].evidence_dict["position"] == "0"):
+    # The "error" status is only the starting point: _judge replaces it with the real decision.
+    base = Verdict(host=host, port=port, address=address, observed_at=observed_at or now, tls=tls,
+                   status=Status.ERROR, severity=Severity.WARNING)
+    leaf_unreadable = not chain_der or (bool(findings) and findings[0].evidence_dict["position"] == "0")
+    if leaf_unreadable:
         # Without a readable leaf there is nothing to judge; say so rather than guess.
-        return Verdict(status=Status.ERROR, severity=Severity.WARNING, findings=tuple(findings),
-                       chain=tuple(certs.cert_info(c) for c in parsed), **base)  # type: ignore[arg-type]
+        return replace(base, findings=tuple(findings), chain=tuple(certs.cert_info(c) for c in parsed))
     return _judge(host, parsed, ctx, now, findings, base)
 
 
 def _judge(host: str, parsed: list[x509.Certificate], ctx: TrustContext, now: datetime,
-           findings: list[Finding], base: dict[str, object]) -> Verdict:
+           findings: list[Finding], base: Verdict) -> Verdict:
     leaf = parsed[0]
     chain_info = tuple(certs.cert_info(c) for c in parsed)
     public = build_path(parsed, ctx.mozilla, host, now)
@@ -141,13 +141,12 @@ def _judge(host: str, parsed: list[x509.Certificate], ctx: TrustContext, now: da
     pins = (pinset.check(public.path) if pinset and public.path
             else PinOutcome(pinset=pinset.name if pinset else None, matched=None))
 
-    extra = {"public_anchor": _anchor_sha(public), "device_anchor": _anchor_sha(device), "pins": pins,
-             "chain": chain_info, "ct": ct.to_dict() if ct else None}
+    base = replace(base, public_anchor=_anchor_sha(public), device_anchor=_anchor_sha(device), pins=pins,
+                   chain=chain_info, ct=ct.to_dict() if ct else None)
     device_trusts = device is not None and device.ok
 
     def verdict(status: Status, severity: Severity, interceptor: InterceptorMatch | None = None) -> Verdict:
-        return Verdict(status=status, severity=severity, interceptor=interceptor,
-                       findings=tuple(findings), **base, **extra)  # type: ignore[arg-type]
+        return replace(base, status=status, severity=severity, interceptor=interceptor, findings=tuple(findings))
 
     def device_finding(m: InterceptorMatch) -> None:
         if device_trusts and device is not None and device.anchor is not None:

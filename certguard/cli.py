@@ -9,6 +9,7 @@ Exit codes (DESIGN.md §4):
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from .analyze import TrustContext, analyze_batch, analyze_chain
 from .context import load_trust_context
 from .errors import CertguardError
 from .i18n import Translator
-from .models import ProbeAttempt, Status, Verdict, parse_iso
+from .models import ProbeAttempt, Status, Target, Verdict, parse_iso
 from .report import render_text, to_json
 from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
 
@@ -136,7 +137,7 @@ def check(hosts: tuple[str, ...], sites: Path | None, low_profile: bool, connect
     sys.exit(code)
 
 
-def _probe_with_progress(targets: Sequence[probe.Target], options: probe.ProbeOptions, workers: int,
+def _probe_with_progress(targets: Sequence[Target], options: probe.ProbeOptions, workers: int,
                          tr: Translator, show: bool) -> list[ProbeAttempt]:
     if not show:
         return probe.fetch_all(targets, options, workers=workers)
@@ -178,8 +179,6 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
     db = pins.load(pin_files)
     report = pins.audit_against(db, truststores.mozilla())
     if as_json:
-        import json
-
         click.echo(json.dumps(report, indent=2))
     else:
         console = Console(highlight=False)
@@ -198,7 +197,13 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (for tests and ``python -m certguard``)."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=True)
+        # standalone_mode=False: click returns instead of exiting, except for our own sys.exit(code)
+        cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=False)
     except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+    except click.exceptions.Abort:
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
     return EXIT_OK

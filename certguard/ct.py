@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.certificate_transparency import SignedCertificateTimestamp
 
 from . import certs
 from .errors import DataError
@@ -167,11 +168,11 @@ def _ms(t: datetime) -> int:
     return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
 
 
-def signed_data(sct: x509.SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate) -> bytes:
+def signed_data(sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate) -> bytes:
     """The bytes an embedded SCT signs (RFC 6962 §3.2, entry type precert_entry)."""
-    tbs = leaf.tbs_precertificate_bytes
+    tbs: bytes = leaf.tbs_precertificate_bytes
     issuer_key_hash = hashlib.sha256(certs.spki_der(issuer)).digest()
-    ext = sct.extension_bytes
+    ext: bytes = sct.extension_bytes
     return (
         struct.pack(">BBQH", 0, 0, _ms(sct.timestamp), 1)  # v1, certificate_timestamp, timestamp, precert_entry
         + issuer_key_hash
@@ -180,7 +181,7 @@ def signed_data(sct: x509.SignedCertificateTimestamp, leaf: x509.Certificate, is
     )
 
 
-def _signature_ok(log: CTLog, sct: x509.SignedCertificateTimestamp, data: bytes) -> bool:
+def _signature_ok(log: CTLog, sct: SignedCertificateTimestamp, data: bytes) -> bool:
     if not isinstance(sct.signature_hash_algorithm, hashes.SHA256):
         return False
     try:
@@ -207,7 +208,7 @@ def _issuer(leaf: x509.Certificate, chain: Sequence[x509.Certificate],
     return None
 
 
-def _check_one(sct: x509.SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate | None,
+def _check_one(sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate | None,
                logs: CTLogList, now: datetime) -> SCTCheck:
     log = logs.by_id(sct.log_id)
     ts = sct.timestamp.replace(tzinfo=UTC) if sct.timestamp.tzinfo is None else sct.timestamp

@@ -150,10 +150,10 @@ def audit_against(db: PinDB, anchors: AnchorSet) -> dict[str, Any]:
     missing: set[str] = set()
     all_keys: set[str] = set()
     for ps in db.pinsets:
+        all_keys.update(k.spki_sha256 for k in ps.keys)
+        missing.update(k.spki_sha256 for k in ps.keys if k.spki_sha256 not in anchors.spki_sha256s)
         keys = [{"id": k.key_id, "name": k.name, "spki_sha256": k.spki_sha256,
                  "in_mozilla": k.spki_sha256 in anchors.spki_sha256s} for k in ps.keys]
-        all_keys.update(k["spki_sha256"] for k in keys)
-        missing.update(k["spki_sha256"] for k in keys if not k["in_mozilla"])
         sets.append({"name": ps.name, "hosts": list(ps.hosts), "confidence": ps.confidence, "source": ps.source,
                      "date": ps.date, "keys": keys, "stale": not any(k["in_mozilla"] for k in keys)})
     return {"anchors": anchors.source, "pins_sha256": db.sha256, "pinsets": sets,

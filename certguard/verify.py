@@ -14,7 +14,8 @@ from datetime import datetime
 from enum import Enum
 
 from cryptography import x509
-from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
+from cryptography.x509 import DNSName, IPAddress
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from . import certs
 from .errors import DataError

@@ -14,13 +14,13 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pki  # noqa: E402
-import servers  # noqa: E402
+import pki
+import servers
 
-from certguard import intel, pins  # noqa: E402
-from certguard.analyze import TrustContext  # noqa: E402
-from certguard.cli import cli  # noqa: E402
-from certguard.verify import AnchorSet  # noqa: E402
+from certguard import intel, pins
+from certguard.analyze import TrustContext
+from certguard.cli import cli
+from certguard.verify import AnchorSet
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

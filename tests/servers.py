@@ -12,9 +12,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from cryptography import x509
-
 import pki
+from cryptography import x509
 
 MAX_LIFETIME = 30.0  # no server outlives this, whatever the test does
 
@@ -118,3 +117,45 @@ def serve(mode: str = "tls", chain: Sequence[x509.Certificate] = (), key: pki.Pr
           host: str = "127.0.0.1") -> Iterator[Server]:
     with Server(mode, chain, key, host) as s:
         yield s
+
+
+class ConnectProxy(Server):
+    """A minimal HTTP CONNECT proxy that only ever tunnels to loopback (and refuses anything else, so a test
+    can never make it reach a real host). ``mode``: ``ok`` or ``deny`` (answers 403)."""
+
+    def __init__(self, mode: str = "ok") -> None:
+        super().__init__("hang")
+        self.proxy_mode = mode
+        self.requests: list[str] = []
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        with contextlib.suppress(OSError), conn:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                chunk = conn.recv(1024)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode("latin-1")
+            self.requests.append(line)
+            method, authority, _ = line.split(" ", 2)
+            host, _, port = authority.rpartition(":")
+            host = host.strip("[]")
+            if self.proxy_mode == "deny" or method != "CONNECT" or host not in ("127.0.0.1", "::1", "localhost"):
+                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            with socket.create_connection((host, int(port)), timeout=5) as upstream:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self._relay(conn, upstream)
+
+    def _relay(self, a: socket.socket, b: socket.socket) -> None:
+        import select
+
+        while not self.stop_event.is_set():
+            readable, _, _ = select.select([a, b], [], [], 0.5)
+            for s in readable:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (b if s is a else a).sendall(data)

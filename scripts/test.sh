@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything certguard's test suite needs on a fresh Debian machine (system packages, the project in
+# .venv, mitmproxy in its own .venv-mitm) and runs the whole suite: ruff, mypy --strict, pytest -W error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  for pkg in libnss3-tools iproute2; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+  if [ ${#need[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+fi
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+# mitmproxy is a test tool, not a dependency: it pins old cryptography/pyOpenSSL, so it lives in its own venv.
+# 11.0.2 is the newest release for Python 3.11 (TESTING.md).
+if [ ! -x .venv-mitm/bin/mitmdump ]; then
+  "$PY" -m venv .venv-mitm
+  .venv-mitm/bin/python -m pip install -q 'mitmproxy==11.0.2'
+fi
+
+.venv/bin/ruff check certguard tests bench
+.venv/bin/mypy certguard
+# A private key must never be committed: tests create their certificates at run time.
+if git ls-files -z | xargs -0 grep -lE -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' 2>/dev/null | grep -v '^scripts/test.sh$'; then
+  echo "error: a tracked file contains a private key" >&2
+  exit 1
+fi
+.venv/bin/python -m pytest -W error "$@"
