@@ -9,7 +9,7 @@ from typing import Any
 import mitm
 import pki
 import pytest
-from conftest import write_intel
+from conftest import spki_of, write_intel
 
 HOST = "www.google-imitation.test"
 
@@ -17,14 +17,20 @@ needs_mitm = pytest.mark.skipif(not mitm.MITMDUMP.exists() and not os.environ.ge
                                 reason="mitmproxy venv (.venv-mitm) not installed; scripts/test.sh installs it")
 
 
-@needs_mitm
-@pytest.mark.mitm
-def test_check_through_mitmproxy_reports_kazakh_imitation(run_cli: Any, serve: Any, tmp_path: Path,
-                                                          public: pki.CA, public_issuing: pki.CA) -> None:
-    # Given a genuine site on loopback...
+@pytest.fixture
+def genuine_site(serve: Any, tmp_path: Path, public: pki.CA, public_issuing: pki.CA) -> tuple[Any, Path]:
+    """A genuine site on loopback and the bundle holding its (test) public root."""
     leaf = public_issuing.leaf(HOST)
     site = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
-    bundle = pki.write_bundle(tmp_path / "anchors.pem", [public.cert])
+    return site, pki.write_bundle(tmp_path / "anchors.pem", [public.cert])
+
+
+@needs_mitm
+@pytest.mark.mitm
+def test_check_through_mitmproxy_reports_kazakh_imitation(run_cli: Any, tmp_path: Path,
+                                                          genuine_site: tuple[Any, Path]) -> None:
+    # Given a genuine site on loopback...
+    site, bundle = genuine_site
     direct = run_cli("check", "--json", "--no-device-store", "--ca-bundle", str(bundle), HOST,
                      "--connect-to", f"{HOST}:443:127.0.0.1:{site.port}")
     assert direct.result(HOST)["status"] == "ok"  # negative control: without the middlebox all is well
@@ -46,15 +52,11 @@ def test_check_through_mitmproxy_reports_kazakh_imitation(run_cli: Any, serve: A
 
 @needs_mitm
 @pytest.mark.mitm
-def test_mitmproxy_with_known_key_is_a_strong_match(run_cli: Any, serve: Any, tmp_path: Path,
-                                                    public: pki.CA, public_issuing: pki.CA) -> None:
-    leaf = public_issuing.leaf(HOST)
-    site = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
-    bundle = pki.write_bundle(tmp_path / "anchors.pem", [public.cert])
+def test_mitmproxy_with_known_key_is_a_strong_match(run_cli: Any, tmp_path: Path,
+                                                    genuine_site: tuple[Any, Path]) -> None:
+    site, bundle = genuine_site
     state = pki.root("Information Security Certification Authority", "ISCA", "KZ")
-    from certguard import certs
-
-    intel_file = write_intel(tmp_path / "intel.toml", "kz-test-isca", "state", certs.spki_sha256(state.cert), "KZ")
+    intel_file = write_intel(tmp_path / "intel.toml", "kz-test-isca", "state", spki_of(state), "KZ")
     with mitm.Mitmdump(state, tmp_path / "mitm", site.port, bundle) as proxy:
         res = run_cli("check", "--json", "--no-device-store", "--ca-bundle", str(bundle), "--intel", str(intel_file),
                       HOST, "--connect-to", f"{HOST}:443:127.0.0.1:{proxy.port}")
