@@ -183,7 +183,7 @@ def _judge(host: str, parsed: list[x509.Certificate], ctx: TrustContext, now: da
         else:
             issuer = certs.name_str((device.anchor if device_trusts and device and device.anchor else top).issuer)
             m = InterceptorMatch("unknown", issuer, InterceptorKind.UNKNOWN, None, MatchStrength.NONE,
-                                 certs.sha256_hex(certs.der_of(top)))
+                                 certs.fingerprint(top))
         findings.insert(0, _f(FindingId.UNTRUSTED_ROOT, m.kind.severity, issuer=certs.name_str(top.issuer),
                               detail=public.detail))
         device_finding(m)
@@ -229,12 +229,12 @@ def _judge(host: str, parsed: list[x509.Certificate], ctx: TrustContext, now: da
 
 
 def _anchor_sha(p: PathResult | None) -> str | None:
-    return certs.sha256_hex(certs.der_of(p.anchor)) if p is not None and p.anchor is not None else None
+    return certs.fingerprint(p.anchor) if p is not None and p.anchor is not None else None
 
 
 def _issuer_of(parsed: Sequence[x509.Certificate], m: InterceptorMatch) -> str:
     for c in parsed:
-        if certs.sha256_hex(certs.der_of(c)) == m.cert_sha256:
+        if certs.fingerprint(c) == m.cert_sha256:
             return certs.name_str(c.issuer)
     return ""
 
@@ -244,7 +244,7 @@ def _builds_to_legit(parsed: list[x509.Certificate], candidates: list[x509.Certi
     """Does the chain validate for ``host`` when the state CA it names is the only anchor? (The CA's own
     certificate is in the chain or the device store; the intel list holds only its hashes.)"""
     shas = {m.cert_sha256 for m in legit}
-    anchors = [c for c in candidates if certs.sha256_hex(certs.der_of(c)) in shas]
+    anchors = [c for c in candidates if certs.fingerprint(c) in shas]
     return bool(anchors) and build_path(parsed, AnchorSet("intel (legitimate use)", tuple(anchors)), host, now).ok
 
 
@@ -253,8 +253,8 @@ def _chain_shape_findings(parsed: list[x509.Certificate], public: PathResult, fi
     allows both; an interceptor appending a genuine root is one reason to note them)."""
     if not public.path:
         return
-    on_path = [certs.sha256_hex(certs.der_of(c)) for c in public.path]
-    received = [certs.sha256_hex(certs.der_of(c)) for c in parsed]
+    on_path = [certs.fingerprint(c) for c in public.path]
+    received = [certs.fingerprint(c) for c in parsed]
     extras = [fp for fp in received if fp not in on_path]
     if extras:
         findings.append(_f(FindingId.EXTRA_CERTIFICATES, Severity.INFO, count=len(extras), sha256=", ".join(extras)))

@@ -68,7 +68,7 @@ class IntelDB:
     def match_strong(self, cert: x509.Certificate) -> list[InterceptorMatch]:
         """Entries that know this exact key or certificate."""
         spki = certs.spki_sha256(cert)
-        fp = certs.sha256_hex(certs.der_of(cert))
+        fp = certs.fingerprint(cert)
         out = []
         for e in self.entries:
             if spki in e.spki_sha256:
@@ -79,7 +79,7 @@ class IntelDB:
 
     def match_issuer_name(self, cert: x509.Certificate) -> list[InterceptorMatch]:
         """Entries whose issuer patterns match this certificate's *issuer* (weak: names can be copied)."""
-        fp = certs.sha256_hex(certs.der_of(cert))
+        fp = certs.fingerprint(cert)
         return [e.as_match(MatchStrength.NAME, fp) for e in self.entries
                 if any(p.matches(cert.issuer) for p in e.issuer_patterns)]
 

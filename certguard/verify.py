@@ -46,7 +46,7 @@ class AnchorSet:
         if not self.certs:
             raise ValueError(f"anchor set {self.source!r} is empty")
         object.__setattr__(self, "store", Store(list(self.certs)))
-        object.__setattr__(self, "sha256s", frozenset(certs.sha256_hex(certs.der_of(c)) for c in self.certs))
+        object.__setattr__(self, "sha256s", frozenset(certs.fingerprint(c) for c in self.certs))
         object.__setattr__(self, "spki_sha256s", frozenset(certs.spki_sha256(c) for c in self.certs))
 
     @classmethod

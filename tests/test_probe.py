@@ -122,16 +122,17 @@ def test_a_bug_is_internal_error_not_a_network_finding() -> None:
     assert a.failure is ProbeFailure.INTERNAL_ERROR and "boom" in a.detail
 
 
-def test_network_unreachable_maps_to_its_own_failure() -> None:
-    def unreachable(*args: Any, **kw: Any) -> list[Any]:
+def test_errno_mapping_and_resolved_address_is_used() -> None:
+    def discard_port(*args: Any, **kw: Any) -> list[Any]:
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 9))]
 
-    # connect to the discard port on loopback is refused, not unreachable: check the errno mapping directly
+    # Loopback cannot produce ENETUNREACH, so the errno mapping is checked directly; the resolver's answer
+    # (127.0.0.1:9, where nothing listens) must be the address connected to.
     from certguard.probe import _os_failure
 
     assert _os_failure(OSError(errno.ENETUNREACH, "x")) is ProbeFailure.NETWORK_UNREACHABLE
     assert _os_failure(OSError(errno.ECONNRESET, "x")) is ProbeFailure.RESET
-    assert fetch_chain(Target(HOST), ProbeOptions(timeout=1, resolve=unreachable)).failure is ProbeFailure.REFUSED
+    assert fetch_chain(Target(HOST), ProbeOptions(timeout=1, resolve=discard_port)).failure is ProbeFailure.REFUSED
 
 
 def test_through_http_connect_proxy(serve: Any) -> None:
