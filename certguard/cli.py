@@ -9,6 +9,7 @@ Exit codes (DESIGN.md §4):
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -16,16 +17,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import certifi
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from . import __version__, certs, pins, probe, truststores
+from . import update as update_mod
 from .analyze import TrustContext, analyze_batch, analyze_chain
+from .context import data_dir as data_dir_of
 from .context import load_trust_context
 from .errors import CertguardError
 from .i18n import Translator
-from .models import ProbeAttempt, Status, Target, Verdict, parse_iso
+from .models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
 from .report import render_text, to_json
 from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
 
@@ -45,6 +49,8 @@ def _trust_options(f: click.decorators.FC) -> click.decorators.FC:
         click.option("--ct-logs", type=_existing_file,
                      help="CT log list (Chrome v3 JSON). Default: the copy stored by 'certguard update'."),
         click.option("--no-device-store", is_flag=True, help="Do not read this device's trust store."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="certguard's data directory (stored CT log list, history). Default: per user."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON (stable contract) instead of a table."),
         click.option("--lang", type=click.Choice(["en", "fr", "ru", "kk"]), default=None,
                      help="Language of the messages (default: the system locale)."),
@@ -54,9 +60,9 @@ def _trust_options(f: click.decorators.FC) -> click.decorators.FC:
 
 
 def _context(ca_bundle: Path | None, pin_files: Sequence[Path], intel_files: Sequence[Path],
-             ct_logs: Path | None, no_device_store: bool) -> TrustContext:
+             ct_logs: Path | None, no_device_store: bool, data_dir: Path | None) -> TrustContext:
     return load_trust_context(ca_bundle=ca_bundle, pin_files=pin_files, intel_files=intel_files, ct_logs=ct_logs,
-                              use_device_store=not no_device_store)
+                              use_device_store=not no_device_store, directory=data_dir)
 
 
 def _exit_code(verdicts: Sequence[Verdict]) -> int:
@@ -112,7 +118,7 @@ def cli() -> None:
 def check(hosts: tuple[str, ...], sites: Path | None, low_profile: bool, connect_to: tuple[str, ...],
           resolve: tuple[str, ...], proxy: str | None, timeout: float, workers: int, ca_bundle: Path | None,
           pin_files: tuple[Path, ...], intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool,
-          as_json: bool, lang: str | None) -> None:
+          data_dir: Path | None, as_json: bool, lang: str | None) -> None:
     """Probe sites (default: the built-in list) and say whether the connection to each is intercepted."""
     tr = Translator(lang)
     targets = [parse_target(h) for h in hosts] if hosts else load_site_list(sites)
@@ -123,7 +129,7 @@ def check(hosts: tuple[str, ...], sites: Path | None, low_profile: bool, connect
     targets = apply_overrides(targets, [ConnectTo.parse(c) for c in connect_to], [Resolve.parse(r) for r in resolve])
     proxy_url = proxy or os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
     options = probe.ProbeOptions(timeout=timeout, proxy=probe.Proxy.from_url(proxy_url) if proxy_url else None)
-    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store)
+    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store, data_dir)
 
     attempts = _probe_with_progress(targets, options, workers, tr, show=not as_json and sys.stderr.isatty())
     now = datetime.now(UTC)
@@ -155,8 +161,8 @@ def _probe_with_progress(targets: Sequence[Target], options: probe.ProbeOptions,
 @click.option("--at", "at", default=None, metavar="ISO8601", help="Judge as of this time (default: now).")
 @_trust_options
 def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | None, pin_files: tuple[Path, ...],
-            intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool, as_json: bool,
-            lang: str | None) -> None:
+            intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool, data_dir: Path | None,
+            as_json: bool, lang: str | None) -> None:
     """Judge a saved chain (PEM bundle, leaf first, or one DER certificate) as if HOST had served it."""
     tr = Translator(lang)
     try:
@@ -165,7 +171,7 @@ def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | 
         raise click.BadParameter(f"{at!r} is not an ISO-8601 time", param_hint="--at") from exc
     chain = certs.split_pem_or_der(file.read_bytes(), str(file))
     target = parse_target(host)
-    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store)
+    ctx = _context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store, data_dir)
     verdict = analyze_chain(target.host, port, chain, ctx, when)
     _emit([verdict], ctx, tr, as_json, when)
     sys.exit(_exit_code([verdict]))
@@ -191,6 +197,56 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
                 console.print("  [yellow]PINS_STALE: no key of this pinset is in Mozilla's program[/yellow]")
         console.print(f"\n{report['keys_not_in_mozilla']} of {report['keys_total']} pinned keys are not in "
                       f"{report['anchors']}.", markup=False)
+    sys.exit(EXIT_OK)
+
+
+@cli.command("update")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to store the data. Default: certguard's per-user data directory.")
+@click.option("--url", default=update_mod.CT_LOG_LIST.url, show_default=True, help="Where the CT log list is.")
+@click.option("--signature-url", default=update_mod.CT_LOG_LIST.signature_url, show_default=True,
+              help="Where its detached signature is.")
+@click.option("--file", "from_file", type=_existing_file, default=None,
+              help="Import a log list carried here by other means (verified exactly like a download).")
+@click.option("--signature-file", type=_existing_file, default=None, help="The signature for --file.")
+@click.option("--ca-bundle", type=_existing_file, default=None,
+              help="TLS anchors for the download (default: Mozilla's, from certifi; never the OS store).")
+@click.option("--signing-key", type=_existing_file, default=None, hidden=True,
+              help="PEM public key of a mirror that signs with its own key (default: Google's log-list key).")
+@click.option("--proxy", default=None, metavar="URL", help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY).")
+@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+              help="Seconds allowed for each download.")
+@click.option("--json", "as_json", is_flag=True)
+def update_command(data_dir: Path | None, url: str, signature_url: str, from_file: Path | None,
+                   signature_file: Path | None, ca_bundle: Path | None, signing_key: Path | None, proxy: str | None,
+                   timeout: float, as_json: bool) -> None:
+    """Download Chrome's CT log list, check Google's signature on it, and store it for 'check' and 'inspect'.
+
+    Nothing is stored unless the signature verifies and the list is newer than the stored one: an intercepted
+    network can stop an update but cannot change the data.
+    """
+    if (from_file is None) != (signature_file is None):
+        raise click.UsageError("--file and --signature-file go together")
+    feed = dataclasses.replace(update_mod.CT_LOG_LIST, url=url, signature_url=signature_url)
+    if signing_key is not None:
+        feed = dataclasses.replace(feed, key_pem=update_mod.load_key(signing_key))
+    fetch = probe.https_get
+    if from_file is not None and signature_file is not None:
+        feed = dataclasses.replace(feed, url=str(from_file), signature_url=str(signature_file))
+        fetch = update_mod.local_fetch({feed.url: from_file, feed.signature_url: signature_file},
+                                       feed.content_types[0])
+    proxy_url = proxy or os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
+    result = update_mod.update(feed, data_dir_of(data_dir), datetime.now(UTC),
+                               cafile=str(ca_bundle) if ca_bundle else certifi.where(), timeout=timeout,
+                               proxy=probe.Proxy.from_url(proxy_url) if proxy_url else None, fetch=fetch)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif result.changed:
+        click.echo(f"{result.feed} {result.version} ({result.summary}, signed {iso(result.timestamp)}) verified "
+                   f"and stored in {result.path}" + (f"; previous: {result.previous_version}"
+                                                     if result.previous_version else ""))
+    else:
+        click.echo(f"{result.feed} {result.version} is already the stored copy ({result.path}).")
     sys.exit(EXIT_OK)
 
 

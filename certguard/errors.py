@@ -22,3 +22,12 @@ class DataError(CertguardError):
 
 class ConfigError(CertguardError):
     """The user's options or settings are wrong (bad --connect-to, unknown language, ...)."""
+
+
+class FetchError(CertguardError):
+    """A download of signed data failed or was rejected (network, TLS, HTTP status, size, signature)."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.message = message

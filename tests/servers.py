@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import http.server
 import os
 import socket
 import ssl
@@ -159,3 +161,65 @@ class ConnectProxy(Server):
                 if not data:
                     return
                 (b if s is a else a).sendall(data)
+
+
+@dataclasses.dataclass
+class Route:
+    body: bytes
+    content_type: str = "application/json"
+    status: int = 200
+    truncate_to: int | None = None  # announce the full length, send only this many bytes, close
+
+
+class HTTPSFiles:
+    """A loopback HTTPS server answering GETs from a table of routes (a stand-in for www.gstatic.com)."""
+
+    def __init__(self, chain: Sequence[x509.Certificate], key: pki.PrivateKey,
+                 routes: dict[str, Route] | None = None) -> None:
+        self.routes: dict[str, Route] = dict(routes or {})
+        self.requests: list[str] = []
+        files = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                files.requests.append(self.path)
+                route = files.routes.get(self.path)
+                if route is None:
+                    self.send_error(404)
+                    return
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                self.wfile.write(route.body[:route.truncate_to] if route.truncate_to is not None else route.body)
+                if route.truncate_to is not None:
+                    self.close_connection = True
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory() as d:
+            pki.write_bundle(Path(d) / "chain.pem", list(chain))
+            (Path(d) / "key.pem").write_bytes(pki.key_pem(key))
+            ctx.load_cert_chain(Path(d) / "chain.pem", Path(d) / "key.pem")
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port: int = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"https://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> HTTPSFiles:
+        self.thread.start()
+        self._timer = threading.Timer(MAX_LIFETIME, self.httpd.shutdown)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
