@@ -5,10 +5,11 @@ No I/O except what callers hand in as bytes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,12 +28,19 @@ def parse(der: bytes) -> x509.Certificate:
     Raises:
         ValueError: the bytes are not a certificate cryptography can read.
     """
-    with warnings.catch_warnings():
-        # Several roots in Mozilla's program (GoDaddy/Starfield G2, SECOM RootCA2, HARICA 2015) have a serial
-        # number cryptography calls non-positive. They are real anchors, so accept them; only this one warning
-        # is silenced so that `-W error` still catches everything else.
-        warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
+    with _lenient_serial():
         return x509.load_der_x509_certificate(der)
+
+
+@contextlib.contextmanager
+def _lenient_serial() -> Iterator[None]:
+    # Several roots in Mozilla's program (GoDaddy/Starfield G2, SECOM RootCA2, HARICA 2015) have a serial number
+    # cryptography calls non-positive. They are real anchors, so accept them; only this one warning is silenced
+    # (cryptography may emit it at parse time or lazily, on first access to the extensions), so that `-W error`
+    # still catches everything else.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
+        yield
 
 
 def der_of(cert: x509.Certificate) -> bytes:
@@ -41,6 +49,11 @@ def der_of(cert: x509.Certificate) -> bytes:
 
 def sha256_hex(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest()
+
+
+def sha1_hex(der: bytes) -> str:
+    """Only to look certificates up where a platform keys them by SHA-1 (macOS trust settings)."""
+    return hashlib.sha1(der, usedforsecurity=False).hexdigest()
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -146,7 +159,8 @@ def names_host(cert: x509.Certificate, host: str) -> bool:
 
 def is_ca(cert: x509.Certificate) -> bool:
     try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        with _lenient_serial():
+            bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except (x509.ExtensionNotFound, ValueError):
         return False
     return bc.ca

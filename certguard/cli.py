@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import platform
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from . import __version__, certs, pins, probe, truststores
+from . import __version__, audit, certs, pins, probe, stores, truststores
 from . import update as update_mod
 from .analyze import TrustContext, analyze_batch, analyze_chain
 from .context import data_dir as data_dir_of
@@ -30,7 +31,7 @@ from .context import load_trust_context
 from .errors import CertguardError
 from .i18n import Translator
 from .models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
-from .report import render_text, to_json
+from .report import audit_to_json, render_audit_text, render_text, to_json
 from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -198,6 +199,51 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
         console.print(f"\n{report['keys_not_in_mozilla']} of {report['keys_total']} pinned keys are not in "
                       f"{report['anchors']}.", markup=False)
     sys.exit(EXIT_OK)
+
+
+@cli.command("audit")
+@click.option("--store", "store_paths", type=click.Path(exists=True, path_type=Path), multiple=True,
+              help="Audit this store only: a PEM/DER file, a folder of them, or an NSS database folder. Repeatable.")
+@click.option("--root", "linux_root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Read the Linux system stores under this directory (a mounted disk image) instead of /.")
+@click.option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Look for Firefox and Chromium profiles in this home directory (default: yours).")
+@click.option("--check", "with_check", is_flag=True,
+              help="Also probe the sites and say which installed root signed which observed connection.")
+@click.option("--sites", type=_existing_file, help="With --check: the site list.")
+@click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT",
+              help="With --check: as in 'check'.")
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True)
+@click.option("--ca-bundle", type=_existing_file, help="Judge against these roots instead of Mozilla's (certifi).")
+@click.option("--intel", "intel_files", type=_existing_file, multiple=True, help="Extra known interceptors (TOML).")
+@click.option("--all", "show_all", is_flag=True, help="List the certificates from Mozilla's program too.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (roots[] with store, trust and verdict).")
+@click.option("--lang", type=click.Choice(["en", "fr", "ru", "kk"]), default=None)
+def audit_command(store_paths: tuple[Path, ...], linux_root: Path | None, home: Path | None, with_check: bool,
+                  sites: Path | None, connect_to: tuple[str, ...], timeout: float, ca_bundle: Path | None,
+                  intel_files: tuple[Path, ...], show_all: bool, as_json: bool, lang: str | None) -> None:
+    """List the roots this device trusts beyond Mozilla's program, spot known interceptors, and say how to
+    remove them. Exit code 1 when a known interceptor root is trusted."""
+    tr = Translator(lang)
+    if store_paths:
+        scan = stores.StoreScan()
+        for path in store_paths:
+            scan.extend(stores.read_path(path))
+    else:
+        system = "Linux" if linux_root else platform.system()
+        scan = stores.read_device(system, home or Path.home(), linux_root=linux_root or Path("/"))
+    ctx = load_trust_context(ca_bundle=ca_bundle, intel_files=intel_files, use_device_store=False)
+    verdicts: list[Verdict] = []
+    if with_check:
+        targets = apply_overrides(load_site_list(sites), [ConnectTo.parse(c) for c in connect_to], [])
+        attempts = probe.fetch_all(targets, probe.ProbeOptions(timeout=timeout))
+        verdicts = analyze_batch(attempts, ctx, datetime.now(UTC))
+    report = audit.judge(scan, ctx.mozilla, ctx.intel, verdicts)
+    if as_json:
+        click.echo(audit_to_json(report, tr, datetime.now(UTC), ctx.mozilla.source))
+    else:
+        render_audit_text(report, tr, Console(highlight=False), show_all)
+    sys.exit(EXIT_FOUND if report.trusted_interceptors else EXIT_OK)
 
 
 @cli.command("update")

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from . import __version__
 from .analyze import TrustContext
+from .audit import AuditReport
 from .i18n import Translator
 from .models import Severity, Status, Verdict, iso
 
@@ -102,3 +103,63 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
     other = s["total"] - s["ok"] - s["intercepted"] - s["suspicious"]
     console.print("\n" + tr("cli.summary", ok=s["ok"], intercepted=s["intercepted"], suspicious=s["suspicious"],
                             other=other), markup=False)
+
+
+def audit_to_json(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> str:
+    roots = []
+    for r in report.roots:
+        d = r.to_dict()
+        if r.verdict != "expected":
+            d["how_to_remove"] = {loc.store: tr(f"audit.remove.{loc.store}") for loc in r.locations}
+        roots.append(d)
+    doc = {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
+           "anchors": anchors, "scanned": [{"store": s, "location": loc} for s, loc in report.scanned],
+           "roots": roots,
+           "problems": [{"store": p.store, "location": p.location, "message": p.message} for p in report.problems],
+           "notes": [{"store": n.store, "location": n.location, "message": n.message} for n in report.notes],
+           "summary": report.counts()}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+_AUDIT_STYLE = {"interceptor": "bold red", "extra": "yellow", "expected": "green"}
+_AUDIT_SYMBOL = {"interceptor": "✖", "extra": "!", "expected": "✔"}
+
+
+def render_audit_text(report: AuditReport, tr: Translator, console: Console, show_all: bool = False) -> None:
+    if not report.scanned:
+        console.print(tr("audit.none_read"), markup=False)
+    # Roots the OS vendor shipped from an older Mozilla list are one summary line, not a wall of warnings.
+    shown = [r for r in report.roots if show_all or (r.verdict != "expected" and not r.distribution)]
+    if shown:
+        table = Table(show_lines=False)
+        table.add_column(tr("audit.col_certificate"), overflow="fold")
+        table.add_column(tr("audit.col_verdict"))
+        table.add_column(tr("audit.col_where"), overflow="fold")
+        for r in shown:
+            verdict = Text(f"{_AUDIT_SYMBOL[r.verdict]} {tr('audit.verdict.' + r.verdict)}",
+                           style=_AUDIT_STYLE[r.verdict])
+            where = "\n".join(f"{loc.location} ({tr('audit.trust.' + loc.trust)})" for loc in r.locations)
+            table.add_row(f"{r.subject}\nsha256 {r.sha256}", verdict, where)
+        console.print(table)
+    c = report.counts()
+    if not show_all and c["expected"]:
+        console.print(tr("audit.expected_hidden", count=c["expected"]), markup=False)
+    if not show_all and c["distribution_outdated"]:
+        console.print(tr("audit.distribution_outdated", count=c["distribution_outdated"]), markup=False)
+    for r in report.roots:
+        if r.verdict == "expected" or (r.distribution and r.verdict == "extra"):
+            continue
+        console.print(Text(f"\n{_AUDIT_SYMBOL[r.verdict]} {r.subject}", style=_AUDIT_STYLE[r.verdict]))
+        if r.interceptor is not None:
+            console.print(f"  {r.interceptor.name} — {tr('kind.' + r.interceptor.kind.value)}"
+                          f" ({tr('match.' + r.interceptor.match.value)})", markup=False)
+        if r.anchored:
+            console.print("  " + tr("audit.anchored", hosts=", ".join(r.anchored)), markup=False)
+        for store in dict.fromkeys(loc.store for loc in r.locations):
+            console.print(f"  {tr('audit.how_to_remove')}: {tr('audit.remove.' + store)}", markup=False)
+    for p in report.problems:
+        console.print(tr("audit.problem", location=p.location, message=p.message), markup=False, style="yellow")
+    for n in report.notes:
+        console.print(tr("audit.note", location=n.location, message=n.message), markup=False, style="yellow")
+    console.print("\n" + tr("audit.summary", interceptor=c["interceptor"], trusted=c["trusted_interceptors"],
+                            extra=c["extra"], expected=c["expected"], problems=c["problems"]), markup=False)
