@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import platform
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import certifi
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from waitress.server import TcpWSGIServer, create_server
 
-from . import __version__, audit, certs, pins, probe, stores, truststores
+from . import __version__, api, audit, certs, daemon, notify, pins, probe, service, stores, truststores
 from . import update as update_mod
 from .analyze import TrustContext, analyze_batch, analyze_chain
 from .context import data_dir as data_dir_of
@@ -246,6 +250,139 @@ def audit_command(store_paths: tuple[Path, ...], linux_root: Path | None, home: 
     sys.exit(EXIT_FOUND if report.trusted_interceptors else EXIT_OK)
 
 
+@cli.group("daemon")
+def daemon_group() -> None:
+    """Watch continuously: probe on a schedule and on network changes, remember, notify, serve the local API."""
+
+
+@daemon_group.command("run")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where history, settings, api.json and api.token live. Default: per user.")
+@click.option("--interval", type=click.FloatRange(0.05, 86400), default=None,
+              help="Seconds between rounds (default 1800, or the saved setting), with ±10% jitter.")
+@click.option("--api-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port of the local API on 127.0.0.1 (0: any free port; see api.json).")
+@click.option("--sites", type=_existing_file, help="Site list: TOML ([[site]]) or one HOST[:PORT] per line.")
+@click.option("--low-profile", is_flag=True, help="Skip sites flagged sensitive.")
+@click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT")
+@click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR")
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--ca-bundle", type=_existing_file)
+@click.option("--pins", "pin_files", type=_existing_file, multiple=True)
+@click.option("--intel", "intel_files", type=_existing_file, multiple=True)
+@click.option("--ct-logs", type=_existing_file)
+@click.option("--no-device-store", is_flag=True)
+@click.option("--prometheus-textfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the state for node_exporter's textfile collector to this file (opt-in).")
+def daemon_run(data_dir: Path | None, interval: float | None, api_port: int, sites: Path | None, low_profile: bool,
+               connect_to: tuple[str, ...], resolve: tuple[str, ...], timeout: float, workers: int,
+               ca_bundle: Path | None, pin_files: tuple[Path, ...], intel_files: tuple[Path, ...],
+               ct_logs: Path | None, no_device_store: bool, prometheus_textfile: Path | None) -> None:
+    """Run the daemon in the foreground until SIGTERM/SIGINT (a service manager starts it this way)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    directory = data_dir_of(data_dir)
+    overrides = ([ConnectTo.parse(c) for c in connect_to], [Resolve.parse(r) for r in resolve])
+    with daemon.single_instance(directory):
+        settings = daemon.load_settings(directory / "settings.json", interval)
+        if low_profile:
+            settings = dataclasses.replace(settings, low_profile=True)
+        ctx = load_trust_context(ca_bundle=ca_bundle, pin_files=pin_files, intel_files=intel_files, ct_logs=ct_logs,
+                                 use_device_store=not no_device_store, directory=directory)
+        base = daemon.site_targets(sites)
+        sender_name, sender = notify.default_sender()
+        d = daemon.Daemon(directory, ctx, base_targets=lambda st: apply_overrides(base(st), *overrides),
+                          options=probe.ProbeOptions(timeout=timeout), notifier=notify.Notifier(sender),
+                          settings=settings, workers=workers, prometheus=prometheus_textfile,
+                          notifier_name=sender_name, audit=lambda: _audit_doc(ctx))
+        token = daemon.new_token(directory)
+        server = create_server(api.create_app(d, token), host="127.0.0.1", port=api_port, threads=8,
+                               ident="certguard")
+        if not isinstance(server, TcpWSGIServer) or server.socket is None:  # one host:port gives one TCP server
+            raise RuntimeError("unexpected waitress server type")
+        port = int(server.socket.getsockname()[1])
+        daemon.write_api_info(directory, f"http://127.0.0.1:{port}")
+        threading.Thread(target=server.run, name="api", daemon=True).start()
+
+        def stop() -> None:
+            d.stop.set()
+            d.trigger.set()
+        daemon.install_signal_handlers(stop)
+        logging.getLogger("certguard").info("API on http://127.0.0.1:%s, notifications via %s", port, sender_name)
+        try:
+            d.run()
+        finally:
+            server.close()
+            (directory / "api.json").unlink(missing_ok=True)
+            d.history.close()
+    sys.exit(EXIT_OK)
+
+
+def _audit_doc(ctx: TrustContext) -> dict[str, Any]:
+    report = audit.judge(stores.read_device(platform.system(), Path.home()), ctx.mozilla, ctx.intel)
+    doc: dict[str, Any] = json.loads(audit_to_json(report, Translator("en"), datetime.now(UTC), ctx.mozilla.source))
+    return doc
+
+
+@daemon_group.command("install")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
+@click.option("--no-enable", is_flag=True, help="Only write the service file; do not enable or start it.")
+def daemon_install(data_dir: Path | None, home: Path | None, no_enable: bool) -> None:
+    """Install the daemon as your user's service (systemd user unit, launchd agent or logon task)."""
+    plan = service.plan(service.current_system(), home or Path.home(), data_dir)
+    if plan.path is not None:
+        plan.path.parent.mkdir(parents=True, exist_ok=True)
+        plan.path.write_bytes(plan.content)
+        click.echo(f"wrote {plan.path}")
+        if plan.system == "Linux":
+            ok, output = service.verify_unit(plan.path)
+            if not ok:
+                raise click.ClickException(f"systemd-analyze verify rejected {plan.path}:\n{output}")
+    failures = [] if no_enable else service.run_all(plan.enable)
+    for f in failures:
+        click.echo(f"certguard: warning: {f}", err=True)
+    if not no_enable and not failures:
+        click.echo("the certguard daemon is enabled and started")
+    sys.exit(EXIT_OK)
+
+
+@daemon_group.command("uninstall")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
+def daemon_uninstall(home: Path | None) -> None:
+    """Stop and remove the service (history and settings stay in the data directory)."""
+    plan = service.plan(service.current_system(), home or Path.home(), None)
+    for f in service.run_all(plan.disable):
+        click.echo(f"certguard: warning: {f}", err=True)
+    if plan.path is not None and plan.path.exists():
+        plan.path.unlink()
+        click.echo(f"removed {plan.path}")
+    sys.exit(EXIT_OK)
+
+
+@daemon_group.command("status")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def daemon_status(data_dir: Path | None) -> None:
+    """Say whether a daemon runs for this data directory, and where its API is. Exit 0 if running, 3 if not."""
+    directory = data_dir_of(data_dir)
+    info = daemon.read_api_info(directory)
+    pid = info.get("pid") if info else None
+    alive = False
+    if isinstance(pid, int):
+        try:
+            os.kill(pid, 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+    if alive and info:
+        click.echo(f"running (pid {pid}), API at {info.get('url')}")
+        sys.exit(EXIT_OK)
+    click.echo(f"not running (data directory {directory})")
+    sys.exit(EXIT_UNREACHABLE)
+
+
 @cli.command("update")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to store the data. Default: certguard's per-user data directory.")
@@ -300,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (for tests and ``python -m certguard``)."""
     try:
         # standalone_mode=False: click returns instead of exiting, except for our own sys.exit(code)
-        cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=False)
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
     except click.exceptions.Abort:
@@ -308,4 +445,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return EXIT_USAGE
-    return EXIT_OK
+    # ctx.exit(code) (our error path) comes back as the return value in non-standalone mode
+    return rv if isinstance(rv, int) else EXIT_OK

@@ -223,3 +223,25 @@ class HTTPSFiles:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+class Switch(Server):
+    """A loopback TCP forwarder whose upstream can be changed while it runs: the network path that starts (or
+    stops) intercepting between two checks."""
+
+    def __init__(self, upstream: int) -> None:
+        super().__init__("hang")
+        self.upstream = upstream
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        with contextlib.suppress(OSError), conn, socket.create_connection(("127.0.0.1", self.upstream), 5) as up:
+            import select
+
+            while not self.stop_event.is_set():
+                readable, _, _ = select.select([conn, up], [], [], 0.5)
+                for s in readable:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (up if s is conn else conn).sendall(data)

@@ -109,3 +109,12 @@ def test_python_dash_m_entry_point() -> None:
     out = subprocess.run([sys.executable, "-m", "certguard", "--version"], capture_output=True, text=True, timeout=60,
                          check=False)
     assert out.returncode == 0 and "certguard" in out.stdout
+
+
+def test_process_exit_code_on_data_error(tmp_path: Path) -> None:
+    """The installed entry point (not just click's runner) exits 2 on a data error."""
+    bad = tmp_path / "bad.pem"
+    bad.write_bytes(b"not a certificate")
+    proc = subprocess.run([sys.executable, "-m", "certguard", "inspect", str(bad), "--host", "x.test"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith("certguard: error: ")

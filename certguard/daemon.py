@@ -1,0 +1,369 @@
+"""The daemon: probes on a schedule and on network changes, remembers, notifies, and serves the local API.
+
+Threads: the scheduler (this module's loop), waitress's workers (the API), and the probe pool. They share the
+``History`` (its own lock), the latest round (replaced whole, never mutated) and an ``EventBus`` for live updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import random
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import probe
+from .analyze import TrustContext, analyze_batch
+from .errors import ConfigError
+from .models import Status, Target, Verdict, iso
+from .notify import AllowRule, Notifier, allowed
+from .store import History
+from .targets import load_site_list, parse_target
+
+log = logging.getLogger(__name__)
+
+try:  # advisory locks: POSIX only; Windows gets its single-instance check from the service manager
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+# ---- settings (DIR/settings.json, editable through the API) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    interval: float = 1800.0
+    language: str | None = None
+    quiet: bool = False
+    low_profile: bool = False
+    sites: tuple[str, ...] = ()  # empty: the built-in list (or --sites)
+    allow: tuple[AllowRule, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"interval": self.interval, "language": self.language, "quiet": self.quiet,
+                "low_profile": self.low_profile, "sites": list(self.sites),
+                "allow": [r.to_dict() for r in self.allow]}
+
+    def updated(self, changes: dict[str, Any]) -> Settings:
+        """A copy with ``changes`` applied and validated.
+
+        Raises:
+            ConfigError: unknown key or a value of the wrong kind.
+        """
+        unknown = set(changes) - {"interval", "language", "quiet", "low_profile", "sites", "allow"}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        new = self
+        if "interval" in changes:
+            value = changes["interval"]
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 60 <= value <= 86400:
+                raise ConfigError("interval must be a number of seconds between 60 and 86400")
+            new = replace(new, interval=float(value))
+        if "language" in changes:
+            lang = changes["language"]
+            if lang is not None and lang not in ("en", "fr", "ru", "kk"):
+                raise ConfigError("language must be one of en, fr, ru, kk (or null for the system's)")
+            new = replace(new, language=lang)
+        for flag in ("quiet", "low_profile"):
+            if flag in changes:
+                if not isinstance(changes[flag], bool):
+                    raise ConfigError(f"{flag} must be true or false")
+                new = replace(new, **{flag: changes[flag]})
+        if "sites" in changes:
+            sites = changes["sites"]
+            if not isinstance(sites, list) or not all(isinstance(s, str) for s in sites) or len(sites) > 500:
+                raise ConfigError("sites must be a list of HOST[:PORT] (at most 500)")
+            for s in sites:
+                parse_target(s)  # raises ConfigError on a bad entry
+            new = replace(new, sites=tuple(s.strip() for s in sites if s.strip()))
+        if "allow" in changes:
+            if not isinstance(changes["allow"], list):
+                raise ConfigError("allow must be a list of rules")
+            new = replace(new, allow=tuple(AllowRule.from_dict(r) for r in changes["allow"]))
+        return new
+
+
+def load_settings(path: Path, interval: float | None = None) -> Settings:
+    """Raises:
+        ConfigError: the file exists but is not valid (it is left untouched for the user to fix).
+    """
+    base = Settings()
+    if path.is_file():
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: not valid settings JSON ({exc}); fix or remove it") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: settings must be a JSON object")
+        try:
+            base = base.updated(raw)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    return replace(base, interval=interval) if interval is not None else base
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(settings.to_dict(), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---- which network are we on -------------------------------------------------------------------------------------
+
+def linux_network() -> str:
+    """A label for the current network: default-route interface and gateway(s). Changes when the user moves."""
+    routes = []
+    try:
+        with open("/proc/net/route", encoding="ascii") as f:
+            for line in f.readlines()[1:]:
+                parts = line.split()
+                if len(parts) > 2 and parts[1] == "00000000":  # default route
+                    gw = int(parts[2], 16).to_bytes(4, "little")
+                    routes.append(f"{parts[0]} via {'.'.join(str(b) for b in gw)}")
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(routes)) or "offline"
+
+
+# ---- live events for the UI (Server-Sent Events) ------------------------------------------------------------------
+
+class EventBus:
+    """Fan-out to SSE subscribers. Bounded: a subscriber that does not read loses old events, not memory."""
+
+    def __init__(self, max_subscribers: int = 32) -> None:
+        self._subs: list[queue.Queue[dict[str, Any]]] = []
+        self._lock = threading.Lock()
+        self.max_subscribers = max_subscribers
+
+    def publish(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            for q in self._subs:
+                with contextlib.suppress(queue.Full):
+                    q.put_nowait(event)
+
+    @contextlib.contextmanager
+    def subscribe(self) -> Iterator[queue.Queue[dict[str, Any]]]:
+        q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100)
+        with self._lock:
+            if len(self._subs) >= self.max_subscribers:
+                raise ConfigError("too many live-update listeners")
+            self._subs.append(q)
+        try:
+            yield q
+        finally:
+            with self._lock:
+                self._subs.remove(q)
+
+
+# ---- the daemon --------------------------------------------------------------------------------------------------
+
+@dataclass
+class Round:
+    checked_at: datetime | None = None
+    network: str = "unknown"
+    verdicts: list[Verdict] = field(default_factory=list)
+    running: bool = False
+
+
+class AlreadyRunning(ConfigError):
+    pass
+
+
+class Daemon:
+    def __init__(self, data_dir: Path, ctx: TrustContext, *, base_targets: Callable[[Settings], list[Target]],
+                 options: probe.ProbeOptions, notifier: Notifier, settings: Settings,
+                 network: Callable[[], str] = linux_network, workers: int = 8,
+                 prometheus: Path | None = None, notifier_name: str = "log",
+                 audit: Callable[[], dict[str, Any]] | None = None) -> None:
+        self.data_dir = data_dir
+        self.ctx = ctx
+        self.base_targets = base_targets
+        self.options = options
+        self.notifier = notifier
+        self.settings = settings
+        self.network = network
+        self.workers = workers
+        self.prometheus = prometheus
+        self.notifier_name = notifier_name
+        self._audit = audit
+        self._audit_cache: tuple[float, dict[str, Any]] | None = None
+        self.history = History(data_dir / "history.sqlite3")
+        self.events = EventBus()
+        self.latest = Round()
+        self.stop = threading.Event()
+        self.trigger = threading.Event()
+        self._round_lock = threading.Lock()
+
+    # -- one round
+
+    def check_now(self) -> Round:
+        """Probe every target once, record, notify, publish. Serialised: a second caller waits for the first."""
+        with self._round_lock:
+            settings = self.settings
+            targets = self.base_targets(settings)
+            if settings.low_profile:
+                targets = [t for t in targets if not t.sensitive]
+            network = self.network()
+            self.latest = replace(self.latest, running=True)
+            self.events.publish({"type": "check_started", "targets": len(targets)})
+            attempts = probe.fetch_all(targets, self.options, workers=self.workers)
+            now = datetime.now(UTC)
+            verdicts = analyze_batch(attempts, self.ctx, now)
+            previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
+            verdicts = self.history.record_round(verdicts, network, now)
+            for v in verdicts:
+                self.notifier.consider(previous.get((v.host, v.port)), v, network, quiet=settings.quiet,
+                                       rules=settings.allow)
+            self.latest = Round(now, network, verdicts, running=False)
+            self.events.publish({"type": "status", "overall": overall(verdicts), "checked_at": iso(now)})
+            if self.prometheus:
+                write_prometheus(self.prometheus, self.latest, settings)
+            return self.latest
+
+    def audit(self) -> dict[str, Any]:
+        """The device trust-store audit, recomputed at most every 10 minutes (it runs certutil per profile)."""
+        if self._audit is None:
+            return {"roots": [], "problems": [], "notes": [], "summary": {}, "available": False}
+        now = time.monotonic()
+        if self._audit_cache is None or now - self._audit_cache[0] > 600:
+            self._audit_cache = (now, self._audit())
+        return self._audit_cache[1]
+
+    def is_allowed(self, v: Verdict) -> bool:
+        return allowed(v, self.latest.network, self.settings.allow)
+
+    # -- the schedule
+
+    def next_delay(self, rnd: Round, offline_streak: int) -> float:
+        interval = self.settings.interval
+        if rnd.verdicts and all(v.status is Status.UNREACHABLE for v in rnd.verdicts):
+            # Offline: retry soon, backing off (1, 2, 4 … min) but never beyond the normal interval.
+            return min(interval, 60.0 * float(2 ** min(offline_streak, 6)))
+        return interval * random.uniform(0.9, 1.1)  # noqa: S311 (jitter, not cryptography)
+
+    def run(self, poll: float = 5.0) -> None:
+        """Until ``stop``: a round now, then on schedule, on ``trigger`` (API) or when the network changes."""
+        offline = 0
+        seen_network = self.network()
+        while not self.stop.is_set():
+            try:
+                rnd = self.check_now()
+            except Exception:  # one bad round must not end the watch
+                log.exception("check round failed")
+                rnd = Round()
+            offline = offline + 1 if rnd.verdicts and all(v.status is Status.UNREACHABLE for v in rnd.verdicts) else 0
+            deadline = time.monotonic() + self.next_delay(rnd, offline)
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                if self.trigger.wait(timeout=min(poll, max(0.0, deadline - time.monotonic()))):
+                    self.trigger.clear()
+                    break
+                current = self.network()
+                if current != seen_network:
+                    log.info("network changed: %s -> %s", seen_network, current)
+                    seen_network = current
+                    self.events.publish({"type": "network_changed", "network": current})
+                    break
+
+
+def overall(verdicts: Sequence[Verdict]) -> str:
+    statuses = {v.status for v in verdicts}
+    for s in (Status.INTERCEPTED, Status.SUSPICIOUS, Status.CAPTIVE_PORTAL, Status.BLOCKED, Status.ERROR):
+        if s in statuses:
+            return str(s.value)
+    if verdicts and statuses <= {Status.UNREACHABLE}:
+        return "offline"
+    return "ok" if verdicts else "unknown"
+
+
+def write_prometheus(path: Path, rnd: Round, settings: Settings) -> None:
+    """node_exporter textfile collector format, written atomically (the collector may read at any moment)."""
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+    lines = ["# HELP certguard_site_status 1 for the current status of each probed site.",
+             "# TYPE certguard_site_status gauge"]
+    for v in rnd.verdicts:
+        who = v.interceptor.name if v.interceptor else ""
+        lines.append(f'certguard_site_status{{host="{esc(v.host)}",port="{v.port}",status="{v.status.value}",'
+                     f'interceptor="{esc(who)}",allowed="{str(allowed(v, rnd.network, settings.allow)).lower()}"}} 1')
+    lines += ["# HELP certguard_intercepted_sites Sites whose connection is intercepted.",
+              "# TYPE certguard_intercepted_sites gauge",
+              f"certguard_intercepted_sites {sum(1 for v in rnd.verdicts if v.status is Status.INTERCEPTED)}",
+              "# HELP certguard_last_check_timestamp_seconds When the last round finished.",
+              "# TYPE certguard_last_check_timestamp_seconds gauge",
+              f"certguard_last_check_timestamp_seconds {rnd.checked_at.timestamp() if rnd.checked_at else 0:.0f}"]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+# ---- process-level pieces: one daemon per data dir, the API files, signals ---------------------------------------
+
+@contextlib.contextmanager
+def single_instance(data_dir: Path) -> Iterator[None]:
+    """Raises:
+        AlreadyRunning: another daemon holds this data directory.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(data_dir / "daemon.lock", "a+")  # noqa: SIM115 (held for the daemon's lifetime)
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                info = read_api_info(data_dir)
+                pid = info.get("pid") if info else "?"
+                raise AlreadyRunning(f"a certguard daemon is already running for {data_dir} (pid {pid})") from exc
+        yield
+    finally:
+        lock.close()
+
+
+def new_token(data_dir: Path) -> str:
+    token = secrets.token_urlsafe(32)
+    path = data_dir / "api.token"
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others, even briefly
+    with os.fdopen(fd, "w") as f:
+        f.write(token)
+    return token
+
+
+def write_api_info(data_dir: Path, url: str) -> None:
+    tmp = data_dir / "api.json.tmp"
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
+    os.replace(tmp, data_dir / "api.json")
+
+
+def read_api_info(data_dir: Path) -> dict[str, Any] | None:
+    try:
+        info = json.loads((data_dir / "api.json").read_text(encoding="utf-8"))
+        return info if isinstance(info, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def install_signal_handlers(stop: Callable[[], None]) -> None:
+    def handler(signum: int, frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        stop()
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def site_targets(sites_file: Path | None) -> Callable[[Settings], list[Target]]:
+    def targets(settings: Settings) -> list[Target]:
+        if settings.sites:
+            return [parse_target(s) for s in settings.sites]
+        return load_site_list(sites_file)
+    return targets

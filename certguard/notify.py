@@ -1,0 +1,125 @@
+"""Telling the user when a site gets worse: desktop notification, else the log. With cooldown, quiet mode and
+allow rules ("my employer's Zscaler is expected on network N": recorded and shown, never alerted)."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .errors import ConfigError
+from .models import Status, Verdict
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[str, str], bool]  # (title, body) -> delivered?
+
+_RANK = {Status.OK: 0, Status.UNREACHABLE: 0, Status.ERROR: 1, Status.MISCONFIGURED: 1, Status.CAPTIVE_PORTAL: 1,
+         Status.BLOCKED: 2, Status.SUSPICIOUS: 3, Status.INTERCEPTED: 4}
+
+
+@dataclass(frozen=True)
+class AllowRule:
+    """Mutes alerts for an interceptor (name or id, shell pattern) on a network (pattern; ``*`` = any)."""
+
+    interceptor: str
+    network: str = "*"
+    note: str = ""
+
+    @classmethod
+    def from_dict(cls, d: object) -> AllowRule:
+        if not isinstance(d, dict) or not isinstance(d.get("interceptor"), str) or not d["interceptor"].strip():
+            raise ConfigError("an allow rule needs an 'interceptor' (name or id; * and ? allowed)")
+        network = d.get("network", "*")
+        if not isinstance(network, str):
+            raise ConfigError("an allow rule's 'network' must be text")
+        return cls(d["interceptor"].strip(), network or "*", str(d.get("note", "")))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"interceptor": self.interceptor, "network": self.network, "note": self.note}
+
+    def matches(self, v: Verdict, network: str) -> bool:
+        if v.interceptor is None or not fnmatch.fnmatchcase(network, self.network):
+            return False
+        return any(fnmatch.fnmatch(n.lower(), self.interceptor.lower())
+                   for n in (v.interceptor.name, v.interceptor.entry_id))
+
+
+def allowed(v: Verdict, network: str, rules: Sequence[AllowRule]) -> bool:
+    return any(r.matches(v, network) for r in rules)
+
+
+class Notifier:
+    def __init__(self, send: Sender, cooldown: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.send = send
+        self.cooldown = cooldown
+        self.clock = clock
+        self._last: dict[str, float] = {}
+        self.sent: list[tuple[str, str]] = []
+
+    def consider(self, previous: Status | None, v: Verdict, network: str, *, quiet: bool,
+                 rules: Sequence[AllowRule]) -> bool:
+        """Notify when ``v`` is worse than ``previous`` (a first sighting counts from ok); True if sent."""
+        if _RANK[v.status] <= _RANK.get(previous or Status.OK, 0) or _RANK[v.status] < _RANK[Status.BLOCKED]:
+            return False
+        if quiet or allowed(v, network, rules):
+            return False
+        key = f"{v.host}:{v.port}"
+        now = self.clock()
+        if key in self._last and now - self._last[key] < self.cooldown:
+            return False
+        who = f" by {v.interceptor.name}" if v.interceptor else ""
+        title = f"certguard: {v.host} {v.status.value}{who}"
+        body = ("Your connection to this site is being intercepted. Do not log in on this network; open certguard "
+                "for what to do." if v.status is Status.INTERCEPTED else
+                "Something is wrong with your connection to this site; open certguard for details.")
+        self._last[key] = now
+        self.sent.append((title, body))
+        if not self.send(title, body):
+            log.warning("%s: %s", title, body)
+        return True
+
+
+def _has_notification_service() -> bool:
+    """notify-send and desktop-notifier fail silently without a session bus or a notification daemon: ask D-Bus
+    whether anyone owns org.freedesktop.Notifications before trusting them."""
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") or not shutil.which("dbus-send"):
+        return False
+    proc = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",  # noqa: S607
+                           "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+                           "string:org.freedesktop.Notifications"], capture_output=True, timeout=5, check=False)
+    return proc.returncode == 0 and b"boolean true" in proc.stdout
+
+
+def _notify_send(title: str, body: str) -> bool:
+    proc = subprocess.run(["notify-send", "--app-name=certguard", "--urgency=critical", title, body],  # noqa: S603,S607
+                          capture_output=True, timeout=10, check=False)
+    return proc.returncode == 0
+
+
+def _dbus_send(title: str, body: str) -> bool:
+    """org.freedesktop.Notifications.Notify through dbus-send, for systems without notify-send."""
+    proc = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.Notifications",  # noqa: S603,S607
+                           "/org/freedesktop/Notifications", "org.freedesktop.Notifications.Notify",
+                           "string:certguard", "uint32:0", "string:dialog-warning", f"string:{title}",
+                           f"string:{body}", "array:string:", "dict:string:string:", "int32:-1"],
+                          capture_output=True, timeout=10, check=False)
+    return proc.returncode == 0
+
+
+def _log_only(title: str, body: str) -> bool:
+    return False  # the Notifier logs undelivered notifications
+
+
+def default_sender() -> tuple[str, Sender]:
+    """The best available way to reach the user, and its name (shown in the daemon's status)."""
+    if _has_notification_service():
+        if shutil.which("notify-send"):
+            return "notify-send", _notify_send
+        return "dbus", _dbus_send
+    return "log", _log_only

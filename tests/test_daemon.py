@@ -1,0 +1,453 @@
+"""The daemon: history and episodes, notifications, network changes, settings, service files (in-process), and the
+real process (API security, live detection, kill -9 crash safety) against loopback servers."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pki
+import pytest
+import servers
+from conftest import connect_to
+
+from certguard import certs, daemon, notify, probe, service, store
+from certguard.analyze import TrustContext
+from certguard.errors import ConfigError
+from certguard.findings import FindingId
+from certguard.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
+from certguard.targets import ConnectTo, apply_overrides, parse_target
+
+HOST = "mail.example.org"  # not pinned: the test public root is its genuine CA
+
+
+# ---- helpers ----------------------------------------------------------------------------------------------------
+
+def info(ca: pki.CA) -> CertInfo:
+    return certs.cert_info(ca.cert)
+
+
+def verdict(host: str, status: Status, at: datetime, chain: tuple[CertInfo, ...] = (),
+            interceptor: str | None = None) -> Verdict:
+    match = InterceptorMatch("kz-test", interceptor, InterceptorKind.STATE, "KZ", MatchStrength.SPKI, "00" * 32,
+                             ()) if interceptor else None
+    sev = Severity.CRITICAL if status is Status.INTERCEPTED else Severity.INFO
+    return Verdict(host, 443, "127.0.0.1", status, sev, at, match, chain)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Iterator[store.History]:
+    h = store.History(tmp_path / "h.sqlite3")
+    yield h
+    h.close()
+
+
+# ---- history, change detection, episodes -------------------------------------------------------------------------
+
+def test_identical_verdicts_extend_one_row_and_survive_reopen(tmp_path: Path, public_issuing: pki.CA) -> None:
+    leaf = certs.cert_info(public_issuing.leaf("a.test").cert)
+    h = store.History(tmp_path / "h.sqlite3")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(48):
+        h.record_round([verdict("a.test", Status.OK, t0 + timedelta(minutes=30 * i), (leaf, info(public_issuing)))],
+                       "wlan0 via 10.0.0.1", t0 + timedelta(minutes=30 * i))
+    h.close()
+    h = store.History(tmp_path / "h.sqlite3")
+    rows = h.history("a.test")
+    assert len(rows) == 1 and rows[0]["seen"] == 48 and h.count() == 48
+    assert rows[0]["chain"][1]["sha256"] == certs.fingerprint(public_issuing.cert)
+    # control: another network is another row
+    h.record_round([verdict("a.test", Status.OK, t0, (leaf, info(public_issuing)))], "eth0 via 10.0.0.1", t0)
+    assert len(h.history("a.test")) == 2
+    h.close()
+
+
+def test_chain_changed_after_a_stable_period_but_not_on_renewal(history: store.History,
+                                                                public_issuing: pki.CA) -> None:
+    other_ca = pki.root("Other Public Root").child_ca("Other Issuing CA")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    net = "wlan0 via 10.0.0.1"
+    old = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
+    renewed = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
+    moved = (certs.cert_info(other_ca.leaf("a.test").cert), info(other_ca))
+    for day in range(10):
+        history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=day), old)], net,
+                             t0 + timedelta(days=day))
+    [same_ca] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=10), renewed)], net,
+                                     t0 + timedelta(days=10))
+    assert same_ca.finding(FindingId.CHAIN_CHANGED) is None, "a renewal by the same issuing key is routine"
+    [changed] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=11), moved)], net,
+                                     t0 + timedelta(days=11))
+    f = changed.finding(FindingId.CHAIN_CHANGED)
+    assert f is not None and f.evidence_dict["previous_issuer_key"] == certs.spki_sha256(public_issuing.cert)
+    assert changed.severity is Severity.WARNING
+
+
+def test_chain_change_without_stable_history_is_quiet(history: store.History, public_issuing: pki.CA) -> None:
+    other_ca = pki.root("Other Public Root").child_ca("Other Issuing CA")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    history.record_round([verdict("a.test", Status.OK, t0, (info(public_issuing), info(public_issuing)))], "n", t0)
+    [v] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=1),
+                                        (info(other_ca), info(other_ca)))], "n", t0 + timedelta(days=1))
+    assert v.finding(FindingId.CHAIN_CHANGED) is None
+
+
+def test_episode_opens_grows_and_ends(history: store.History) -> None:
+    t0 = datetime(2026, 1, 1, 10, 2, tzinfo=UTC)
+    net = "wlan0 via 10.0.0.1"
+    history.record_round([verdict("google.com", Status.INTERCEPTED, t0, interceptor="Qaznet"),
+                          verdict("vk.com", Status.OK, t0)], net, t0)
+    t1 = t0 + timedelta(hours=1)
+    history.record_round([verdict("google.com", Status.INTERCEPTED, t1, interceptor="Qaznet"),
+                          verdict("vk.com", Status.INTERCEPTED, t1, interceptor="Qaznet")], net, t1)
+    t2 = t0 + timedelta(hours=2)
+    # vk.com unreachable this round: the episode neither ends nor is extended by it
+    history.record_round([verdict("google.com", Status.OK, t2), verdict("vk.com", Status.UNREACHABLE, t2)], net, t2)
+    [ep] = history.episodes()
+    assert ep.ended_at is None and ep.hosts == ("google.com", "vk.com")
+    t3 = t0 + timedelta(hours=4, minutes=28)
+    history.record_round([verdict("google.com", Status.OK, t3), verdict("vk.com", Status.OK, t3)], net, t3)
+    [ep] = history.episodes()
+    assert (ep.culprit, ep.started_at, ep.last_seen, ep.ended_at) == ("Qaznet", t0, t1, t3)
+    assert ep.kind == "state"
+
+
+def test_retention_prunes_old_ok_rows_keeps_alarms(tmp_path: Path) -> None:
+    h = store.History(tmp_path / "h.sqlite3", store.Retention(ok_days=30, alarm_days=365))
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    h.record_round([verdict("ok.test", Status.OK, t0), verdict("bad.test", Status.INTERCEPTED, t0, interceptor="X")],
+                   "n", t0)
+    later = t0 + timedelta(days=40)
+    h.record_round([verdict("other.test", Status.OK, later)], "n", later)
+    assert h.history("ok.test") == []
+    assert len(h.history("bad.test")) == 1
+    h.close()
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "h.sqlite3").write_bytes(b"garbage" * 1000)
+    with pytest.raises(Exception, match="history database unusable"):
+        store.History(tmp_path / "h.sqlite3")
+    assert (tmp_path / "h.sqlite3").read_bytes() == b"garbage" * 1000, "nothing overwritten"
+
+
+# ---- notifications ----------------------------------------------------------------------------------------------
+
+def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules() -> None:
+    sent: list[str] = []
+    clock = [0.0]
+    n = notify.Notifier(lambda title, body: sent.append(title) is None, cooldown=3600, clock=lambda: clock[0])
+    now = datetime.now(UTC)
+    bad = verdict(HOST, Status.INTERCEPTED, now, interceptor="Zscaler")
+    assert n.consider(Status.OK, bad, "office", quiet=False, rules=())
+    assert not n.consider(Status.INTERCEPTED, bad, "office", quiet=False, rules=()), "not worse: no repeat"
+    clock[0] = 100
+    assert not n.consider(Status.OK, bad, "office", quiet=False, rules=()), "cooldown"
+    clock[0] = 4000
+    assert not n.consider(Status.OK, bad, "office", quiet=True, rules=()), "quiet mode"
+    rule = notify.AllowRule("zscaler*", "office")
+    assert not n.consider(Status.OK, bad, "office", quiet=False, rules=(rule,)), "allowed on this network"
+    assert n.consider(Status.OK, bad, "cafe", quiet=False, rules=(rule,)), "control: another network alerts"
+    assert not n.consider(Status.OK, verdict(HOST, Status.MISCONFIGURED, now), "x", quiet=False, rules=())
+    assert sent == [f"certguard: {HOST} intercepted by Zscaler"] * 2
+
+
+def test_no_session_bus_means_log_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    assert notify.default_sender()[0] == "log"
+
+
+# ---- settings ---------------------------------------------------------------------------------------------------
+
+def test_settings_validation_and_bad_file(tmp_path: Path) -> None:
+    s = daemon.Settings().updated({"interval": 600, "quiet": True, "sites": ["vk.com", "[::1]:8443"],
+                                   "allow": [{"interceptor": "Zscaler*", "network": "office"}]})
+    assert s.interval == 600 and s.quiet and s.allow[0].network == "office"
+    for bad in ({"interval": 5}, {"quiet": "yes"}, {"language": "de"}, {"sites": ["bad host:99999"]},
+                {"allow": [{"network": "x"}]}, {"colour": "red"}):
+        with pytest.raises(ConfigError):
+            daemon.Settings().updated(bad)
+    path = tmp_path / "settings.json"
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid settings JSON"):
+        daemon.load_settings(path)
+    assert path.read_text() == "{not json"
+
+
+# ---- network change and the schedule (in-process) ------------------------------------------------------------------
+
+def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
+                                         ctx_factory: Callable[..., TrustContext]) -> None:
+    leaf = public_issuing.leaf(HOST)
+    srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
+    net = ["wlan0 via 192.168.1.1"]
+    sent: list[str] = []
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
+                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
+                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
+                      notifier=notify.Notifier(lambda t, b: sent.append(t) is None),
+                      settings=daemon.Settings(interval=3600), network=lambda: net[0])
+    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 10
+        while d.latest.checked_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert d.latest.network == "wlan0 via 192.168.1.1" and d.latest.verdicts[0].status is Status.OK
+        net[0] = "wlan0 via 172.16.0.1"
+        while d.latest.network != net[0] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert d.latest.network == "wlan0 via 172.16.0.1", "the move to another network was not noticed"
+        assert d.history.count() == 2
+    finally:
+        d.stop.set()
+        d.trigger.set()
+        t.join(timeout=10)
+        d.history.close()
+    assert not t.is_alive() and sent == []
+
+
+def test_offline_backs_off_but_not_beyond_interval(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(interval=600))
+    offline = daemon.Round(verdicts=[verdict("a.test", Status.UNREACHABLE, datetime.now(UTC))])
+    assert [d.next_delay(offline, n) for n in (0, 1, 2, 3, 9)] == [60, 120, 240, 480, 600]
+    online = daemon.Round(verdicts=[verdict("a.test", Status.OK, datetime.now(UTC))])
+    assert 540 <= d.next_delay(online, 0) <= 660
+    d.history.close()
+
+
+def test_prometheus_textfile(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    rnd = daemon.Round(now, "n", [verdict(HOST, Status.INTERCEPTED, now, interceptor='Qaz"net'),
+                                  verdict("vk.com", Status.OK, now)])
+    out = tmp_path / "certguard.prom"
+    daemon.write_prometheus(out, rnd, daemon.Settings())
+    text = out.read_text()
+    assert f'certguard_site_status{{host="{HOST}",port="443",status="intercepted",interceptor="Qaz\\"net",' \
+           'allowed="false"} 1' in text
+    assert "certguard_intercepted_sites 1\n" in text
+    assert all(line.startswith("#") or line.split()[-1].replace(".", "").isdigit()
+               for line in text.splitlines())
+
+
+# ---- service files ----------------------------------------------------------------------------------------------
+
+def test_systemd_unit_is_valid(tmp_path: Path) -> None:
+    plan = service.plan("Linux", tmp_path, tmp_path / "data")
+    assert plan.path == tmp_path / ".config/systemd/user/certguard.service"
+    unit = tmp_path / "certguard.service"
+    unit.write_bytes(plan.content)
+    ok, output = service.verify_unit(unit)
+    assert ok, output
+    assert f"--data-dir {tmp_path / 'data'}" in plan.content.decode()
+    broken = tmp_path / "broken.service"
+    broken.write_text(plan.content.decode().replace("ExecStart=" + sys.executable, "ExecStart=/nonexistent/python"))
+    assert not service.verify_unit(broken)[0], "control: systemd-analyze must reject a missing executable"
+
+
+def test_launchd_and_windows_plans(tmp_path: Path) -> None:
+    import plistlib
+
+    mac = service.plan("Darwin", tmp_path, None)
+    doc = plistlib.loads(mac.content)
+    assert doc["Label"] == "org.certguard.daemon" and doc["ProgramArguments"][-2:] == ["daemon", "run"]
+    win = service.plan("Windows", tmp_path, None)
+    assert win.path is None and win.enable[0][:3] == ["schtasks", "/Create", "/F"]
+    with pytest.raises(ValueError):
+        service.plan("Plan9", tmp_path, None)
+
+
+# ---- the real process -------------------------------------------------------------------------------------------
+
+class Running:
+    def __init__(self, proc: subprocess.Popen[bytes], data: Path) -> None:
+        self.proc = proc
+        self.data = data
+        info = json.loads((data / "api.json").read_text())
+        self.port = int(info["url"].rsplit(":", 1)[1])
+        self.token = (data / "api.token").read_text()
+
+    def request(self, method: str, path: str, body: bytes | None = None, token: str | None = "default",
+                host: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = f"Bearer {self.token if token == 'default' else token}"
+        if host is not None:
+            h["Host"] = host
+        conn.request(method, path, body=body, headers=h)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, dict(resp.getheaders()), data
+
+    def json(self, path: str) -> Any:
+        status, _, data = self.request("GET", path)
+        assert status == 200, data
+        return json.loads(data)
+
+    def wait_for(self, pred: Callable[[Any], bool], timeout: float = 15) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            doc = self.json("/api/status")
+            if pred(doc):
+                return doc
+            time.sleep(0.1)
+        raise AssertionError(f"timed out; last status: {doc}")
+
+
+def start_daemon(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    environ = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"} | (env or {})
+    return subprocess.Popen([sys.executable, "-m", "certguard", "daemon", "run", "--data-dir", str(data), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
+
+
+@contextlib.contextmanager
+def running(data: Path, *args: str) -> Iterator[Running]:
+    proc = start_daemon(data, *args)
+    try:
+        deadline = time.monotonic() + 20
+        while not (data / "api.json").exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"daemon did not start: {proc.communicate(timeout=5)}")
+            time.sleep(0.05)
+        yield Running(proc, data)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def qaznet() -> pki.CA:
+    return pki.root("Qaznet Trust Network", c="KZ")
+
+
+def test_daemon_detects_interception_records_episode_and_api_is_locked(
+        tmp_path: Path, public_issuing: pki.CA, qaznet: pki.CA, serve: Callable[..., Any], ca_bundle: Path) -> None:
+    genuine = public_issuing.leaf(HOST)
+    forged = qaznet.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    evil = serve("tls", [forged.cert], forged.key)
+    with servers.Switch(good.port) as path:
+        sites = tmp_path / "sites.txt"
+        sites.write_text(HOST + "\n")
+        data = tmp_path / "data"
+        prom = tmp_path / "certguard.prom"
+        with running(data, "--interval", "3600", "--sites", str(sites), "--ca-bundle", str(ca_bundle),
+                     "--connect-to", connect_to(HOST, path), "--no-device-store", "--timeout", "3",
+                     "--prometheus-textfile", str(prom)) as d:
+            assert oct((data / "api.token").stat().st_mode & 0o777) == "0o600"
+            info = json.loads((data / "api.json").read_text())
+            assert info["pid"] == d.proc.pid and info["url"] == f"http://127.0.0.1:{d.port}"
+            doc = d.wait_for(lambda s: s["checked_at"] is not None)
+            assert doc["overall"] == "ok" and doc["results"][0]["status"] == "ok"
+
+            # API security
+            assert d.request("GET", "/api/status", token=None)[0] == 401
+            assert d.request("GET", "/api/status", token="wrong")[0] == 401
+            assert d.request("GET", "/api/status", host="evil.example:80")[0] == 400
+            assert d.request("GET", "/api/status", host=f"localhost:{d.port}")[0] == 200
+            status, headers, _ = d.request("GET", "/api/status", headers={"Origin": "http://127.0.0.1:9"})
+            assert status == 200 and not any(h.lower().startswith("access-control") for h in headers)
+            assert d.request("OPTIONS", "/api/check", token=None, headers={"Origin": "http://127.0.0.1:9"})[0] == 401
+            assert d.request("PUT", "/api/settings", body=b"x" * 100_000,
+                             headers={"Content-Type": "application/json"})[0] == 413
+            status, _, body = d.request("PUT", "/api/settings", body=b'{"interval": 1}',
+                                        headers={"Content-Type": "application/json"})
+            assert status == 400 and b"interval must be" in body
+
+            # interception appears on the path
+            path.upstream = evil.port
+            assert d.request("POST", "/api/check")[0] == 202
+            doc = d.wait_for(lambda s: s["results"] and s["results"][0]["status"] == "intercepted")
+            assert doc["overall"] == "intercepted" and "Qaznet" in doc["results"][0]["interceptor"]["name"]
+            [ep] = d.json("/api/episodes")["episodes"]
+            assert ep["hosts"] == [HOST] and ep["ended_at"] is None
+            assert 'status="intercepted"' in prom.read_text()
+            d.request("POST", "/api/check")
+            time.sleep(0.5)
+            # and goes away
+            path.upstream = good.port
+            d.request("POST", "/api/check")
+            d.wait_for(lambda s: s["results"][0]["status"] == "ok")
+            [ep] = d.json("/api/episodes")["episodes"]
+            assert ep["ended_at"] is not None
+            hist = d.json(f"/api/history?host={HOST}")["history"]
+            assert [h["status"] for h in hist][:2] == ["ok", "intercepted"]
+    assert d.proc.returncode == 0, "SIGTERM ends the daemon cleanly"
+    assert not (data / "api.json").exists()
+
+
+def test_second_daemon_refuses_and_bad_settings_stop_start(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.txt"
+    sites.write_text("127.0.0.1:9\n")
+    data = tmp_path / "data"
+    with running(data, "--interval", "3600", "--sites", str(sites), "--no-device-store", "--timeout", "1") as d:
+        second = start_daemon(data, "--sites", str(sites))
+        _, err = second.communicate(timeout=20)
+        assert second.returncode == 2 and f"already running for {data} (pid {d.proc.pid})" in err.decode()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "settings.json").write_text('{"interval": "often"}')
+    proc = start_daemon(bad, "--sites", str(sites))
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2 and "interval must be" in err.decode()
+    assert (bad / "settings.json").read_text() == '{"interval": "often"}'
+
+
+def test_kill_9_never_loses_committed_verdicts(tmp_path: Path, public_issuing: pki.CA,
+                                               serve: Callable[..., Any], ca_bundle: Path) -> None:
+    hosts = [f"s{i}.test" for i in range(6)]
+    leafs = {h: public_issuing.leaf(h) for h in hosts}
+    srvs = {h: serve("tls", [leafs[h].cert, public_issuing.cert], leafs[h].key) for h in hosts}
+    sites = tmp_path / "sites.txt"
+    sites.write_text("\n".join(hosts) + "\n")
+    args = ["--interval", "0.05", "--sites", str(sites), "--ca-bundle", str(ca_bundle), "--no-device-store",
+            "--timeout", "2"] + [a for h in hosts for a in ("--connect-to", connect_to(h, srvs[h]))]
+    data = tmp_path / "data"
+    db = data / "history.sqlite3"
+    rng = random.Random(7)
+    committed = 0
+    for _ in range(5):
+        proc = start_daemon(data, *args)
+        deadline = time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                if db.exists():
+                    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as c, \
+                            contextlib.suppress(sqlite3.OperationalError):
+                        if c.execute("SELECT COALESCE(SUM(seen),0) FROM verdicts").fetchone()[0] > committed:
+                            break
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0, 0.3))  # die at a random point, likely mid-write
+            with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as c:
+                seen_before_kill = c.execute("SELECT COALESCE(SUM(seen),0) FROM verdicts").fetchone()[0]
+        finally:
+            proc.kill()  # SIGKILL, by the PID we started
+            proc.communicate(timeout=10)
+        with contextlib.closing(sqlite3.connect(db)) as c:
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            after = c.execute("SELECT COALESCE(SUM(seen),0) FROM verdicts").fetchone()[0]
+        assert after >= seen_before_kill > committed
+        committed = after
