@@ -451,3 +451,20 @@ def test_kill_9_never_loses_committed_verdicts(tmp_path: Path, public_issuing: p
             after = c.execute("SELECT COALESCE(SUM(seen),0) FROM verdicts").fetchone()[0]
         assert after >= seen_before_kill > committed
         committed = after
+
+
+@pytest.mark.parametrize("with_stub", [True, False])
+def test_desktop_notification_reaches_a_dbus_notification_service(with_stub: bool) -> None:
+    """A real session bus (dbus-run-session) with a stub notification service: the notification arrives. Control:
+    the same bus without a service is detected, and certguard falls back to the log instead of failing silently."""
+    script = Path(__file__).with_name("dbus_stub.py")
+    proc = subprocess.run(["dbus-run-session", "--", sys.executable, str(script),
+                           *(["--with-stub"] if with_stub else [])], capture_output=True, text=True, timeout=60,
+                          check=False)
+    line = [x for x in proc.stdout.splitlines() if x.startswith("{")][-1]
+    result = json.loads(line)
+    if with_stub:
+        assert result["sender"] in ("dbus", "notify-send") and result["delivered"] is True
+        assert [r[3] for r in result["received"]] == ["certguard: vk.com intercepted"]
+    else:
+        assert result == {"sender": "log", "delivered": False, "received": []}
