@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import http.server
 import os
+import select
 import socket
 import ssl
 import struct
@@ -149,18 +150,18 @@ class ConnectProxy(Server):
                 return
             with socket.create_connection((host, int(port)), timeout=5) as upstream:
                 conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                self._relay(conn, upstream)
+                relay(conn, upstream, self.stop_event)
 
-    def _relay(self, a: socket.socket, b: socket.socket) -> None:
-        import select
 
-        while not self.stop_event.is_set():
-            readable, _, _ = select.select([a, b], [], [], 0.5)
-            for s in readable:
-                data = s.recv(65536)
-                if not data:
-                    return
-                (b if s is a else a).sendall(data)
+def relay(a: socket.socket, b: socket.socket, stop: threading.Event) -> None:
+    """Copy bytes both ways until either side closes or ``stop`` is set."""
+    while not stop.is_set():
+        readable, _, _ = select.select([a, b], [], [], 0.5)
+        for s in readable:
+            data = s.recv(65536)
+            if not data:
+                return
+            (b if s is a else a).sendall(data)
 
 
 @dataclasses.dataclass
@@ -236,12 +237,4 @@ class Switch(Server):
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(5)
         with contextlib.suppress(OSError), conn, socket.create_connection(("127.0.0.1", self.upstream), 5) as up:
-            import select
-
-            while not self.stop_event.is_set():
-                readable, _, _ = select.select([conn, up], [], [], 0.5)
-                for s in readable:
-                    data = s.recv(65536)
-                    if not data:
-                        return
-                    (up if s is conn else conn).sendall(data)
+            relay(conn, up, self.stop_event)

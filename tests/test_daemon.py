@@ -377,9 +377,31 @@ def test_daemon_detects_interception_records_episode_and_api_is_locked(
                                         headers={"Content-Type": "application/json"})
             assert status == 400 and b"interval must be" in body
 
+            # settings round-trip and persist
+            status, _, body = d.request("PUT", "/api/settings", body=b'{"quiet": true, "allow": [{"interceptor": '
+                                        b'"Zscaler*", "network": "office"}]}',
+                                        headers={"Content-Type": "application/json"})
+            assert status == 200 and json.loads(body)["quiet"] is True
+            assert json.loads((data / "settings.json").read_text())["allow"][0]["interceptor"] == "Zscaler*"
+            audit_doc = d.json("/api/audit")
+            assert "roots" in audit_doc and "summary" in audit_doc
+
+            # live updates: the event stream announces the next round
+            events = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+            events.request("GET", "/api/events", headers={"Authorization": f"Bearer {d.token}"})
+            stream = events.getresponse()
+            assert stream.status == 200 and stream.getheader("Content-Type", "").startswith("text/event-stream")
+            assert stream.readline() == b"event: hello\n"
+
             # interception appears on the path
             path.upstream = evil.port
             assert d.request("POST", "/api/check")[0] == 202
+            seen = []
+            while b"event: status" not in seen and len(seen) < 50:
+                seen.append(stream.readline().strip())
+            assert b"event: check_started" in seen and b"event: status" in seen
+            assert b"intercepted" in stream.readline()
+            events.close()
             doc = d.wait_for(lambda s: s["results"] and s["results"][0]["status"] == "intercepted")
             assert doc["overall"] == "intercepted" and "Qaznet" in doc["results"][0]["interceptor"]["name"]
             [ep] = d.json("/api/episodes")["episodes"]
