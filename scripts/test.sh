@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   # certutil (NSS audit tests), ip (namespaces), dbus-run-session + dbus-send (notification tests),
-  # systemd-analyze (service unit check)
-  for pkg in libnss3-tools iproute2 dbus-daemon dbus-bin systemd; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+  # systemd-analyze (service unit check), chromium (the API against a hostile page)
+  for pkg in libnss3-tools iproute2 dbus-daemon dbus-bin systemd chromium; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null

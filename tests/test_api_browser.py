@@ -1,0 +1,105 @@
+"""The local API against a hostile page in real Chromium (Debian's, driven by Playwright): a page from another
+local origin can neither read the API (no CORS) nor trigger a check (no token). A control server that does send
+CORS headers proves the page *would* see a readable answer."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_daemon import running
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+PAGE = """<!doctype html><title>hostile</title><script>
+window.results = {};
+(async () => {
+  const api = %(api)s, control = %(control)s;
+  try { const r = await fetch(api + "/api/status"); results.read = "read:" + r.status + ":" + await r.text(); }
+  catch (e) { results.read = "blocked:" + e.name; }
+  try { const r = await fetch(api + "/api/check", {method: "POST", mode: "no-cors"}); results.post = "sent:" + r.type; }
+  catch (e) { results.post = "error:" + e.name; }
+  try { const r = await fetch(api + "/api/status", {headers: {"Authorization": "Bearer guess"}});
+        results.guess = "read:" + r.status; }
+  catch (e) { results.guess = "blocked:" + e.name; }
+  try { const r = await fetch(control + "/open"); results.control = "read:" + r.status + ":" + await r.text(); }
+  catch (e) { results.control = "blocked:" + e.name; }
+  results.done = true;
+})();
+</script>"""
+
+
+class _Pages(http.server.BaseHTTPRequestHandler):
+    page = b""
+
+    def do_GET(self) -> None:
+        body, extra = (self.page, {"Content-Type": "text/html"}) if self.path == "/" else (
+            b'{"secret": "readable"}', {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"})
+        self.send_response(200)
+        for k, v in extra.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> tuple[http.server.ThreadingHTTPServer, str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def test_foreign_origin_cannot_read_or_trigger(tmp_path: Path, browser: object) -> None:
+    sites = tmp_path / "sites.txt"
+    sites.write_text("127.0.0.1:9\n")
+    with running(tmp_path / "data", "--interval", "3600", "--sites", str(sites), "--no-device-store",
+                 "--timeout", "1") as d:
+        d.wait_for(lambda s: s["checked_at"] is not None)
+        rounds_before = d.json("/api/history?host=127.0.0.1")["history"][0]["seen"]
+        control, control_url = _serve(_Pages)
+        handler = type("Hostile", (_Pages,), {})
+        pages, page_url = _serve(handler)
+        handler.page = (PAGE % {"api": json.dumps(f"http://127.0.0.1:{d.port}"),
+                                "control": json.dumps(control_url)}).encode()
+        try:
+            page = browser.new_page()  # type: ignore[attr-defined]
+            page.goto(page_url + "/")
+            page.wait_for_function("window.results.done === true", timeout=15000)
+            results = page.evaluate("window.results")
+            page.screenshot(path=str(tmp_path / "hostile-page.png"))
+        finally:
+            for server in (pages, control):
+                server.shutdown()
+                server.server_close()
+        assert results["control"] == 'read:200:{"secret": "readable"}', "control: CORS-enabled answers are readable"
+        assert results["read"] == "blocked:TypeError", results
+        assert results["guess"] == "blocked:TypeError", results
+        assert results["post"] == "sent:opaque"  # the request left the browser ...
+        time.sleep(1.0)
+        after = d.json("/api/history?host=127.0.0.1")["history"][0]["seen"]
+        assert after == rounds_before, "... but without the token it triggered no check"
