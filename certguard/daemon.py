@@ -199,7 +199,9 @@ class Daemon:
         self._audit_cache: tuple[float, dict[str, Any]] | None = None
         self.history = History(data_dir / "history.sqlite3")
         self.events = EventBus()
-        self.latest = Round()
+        # What was last known survives a restart: the UI has something to show, and an interception that is still
+        # going on is not announced again as new.
+        self.latest = Round(verdicts=self.history.latest())
         self.stop = threading.Event()
         self.trigger = threading.Event()
         self._round_lock = threading.Lock()

@@ -490,3 +490,19 @@ def test_desktop_notification_reaches_a_dbus_notification_service(with_stub: boo
         assert [r[3] for r in result["received"]] == ["certguard: vk.com intercepted"]
     else:
         assert result == {"sender": "log", "delivered": False, "received": []}
+
+
+def test_restart_remembers_the_last_status(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
+    now = datetime.now(UTC)
+    h = store.History(tmp_path / "history.sqlite3")
+    h.record_round([verdict(HOST, Status.INTERCEPTED, now, interceptor="Qaznet")], "n", now)
+    h.close()
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    assert [(v.host, v.status) for v in d.latest.verdicts] == [(HOST, Status.INTERCEPTED)]
+    d.history.close()
+    empty = daemon.Daemon(tmp_path / "fresh", ctx_factory(), options=probe.ProbeOptions(timeout=1),
+                          base_targets=lambda s: [], notifier=notify.Notifier(lambda t, b: True),
+                          settings=daemon.Settings())
+    assert empty.latest.verdicts == []  # control
+    empty.history.close()
