@@ -43,7 +43,7 @@ def bench_month(directory: Path) -> None:
         now = t0 + timedelta(minutes=30 * r)
         # an interception of 5 sites for 4 hours every third day, on one of two networks
         intercepting = (r // ROUNDS_PER_DAY) % 3 == 0 and 20 <= r % ROUNDS_PER_DAY < 28
-        network = "wlan0 via 192.168.1.1" if (r // ROUNDS_PER_DAY) % 2 else "eth0 via 10.0.0.1"
+        network = "wlan0 via gw-cafe" if (r // ROUNDS_PER_DAY) % 2 else "eth0 via gw-home"
         verdicts = []
         for i in range(SITES):
             if intercepting and i < 5:

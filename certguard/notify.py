@@ -60,7 +60,6 @@ class Notifier:
         self.cooldown = cooldown
         self.clock = clock
         self._last: dict[str, float] = {}
-        self.sent: list[tuple[str, str]] = []
 
     def consider(self, previous: Status | None, v: Verdict, network: str, *, quiet: bool,
                  rules: Sequence[AllowRule]) -> bool:
@@ -79,7 +78,6 @@ class Notifier:
                 "for what to do." if v.status is Status.INTERCEPTED else
                 "Something is wrong with your connection to this site; open certguard for details.")
         self._last[key] = now
-        self.sent.append((title, body))
         if not self.send(title, body):
             log.warning("%s: %s", title, body)
         return True

@@ -63,14 +63,14 @@ def test_identical_verdicts_extend_one_row_and_survive_reopen(tmp_path: Path, pu
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(48):
         h.record_round([verdict("a.test", Status.OK, t0 + timedelta(minutes=30 * i), (leaf, info(public_issuing)))],
-                       "wlan0 via 10.0.0.1", t0 + timedelta(minutes=30 * i))
+                       "wlan0 via gw-home", t0 + timedelta(minutes=30 * i))
     h.close()
     h = store.History(tmp_path / "h.sqlite3")
     rows = h.history("a.test")
     assert len(rows) == 1 and rows[0]["seen"] == 48 and h.count() == 48
     assert rows[0]["chain"][1]["sha256"] == certs.fingerprint(public_issuing.cert)
     # control: another network is another row
-    h.record_round([verdict("a.test", Status.OK, t0, (leaf, info(public_issuing)))], "eth0 via 10.0.0.1", t0)
+    h.record_round([verdict("a.test", Status.OK, t0, (leaf, info(public_issuing)))], "eth0 via gw-home", t0)
     assert len(h.history("a.test")) == 2
     h.close()
 
@@ -79,7 +79,7 @@ def test_chain_changed_after_a_stable_period_but_not_on_renewal(history: store.H
                                                                 public_issuing: pki.CA) -> None:
     other_ca = pki.root("Other Public Root").child_ca("Other Issuing CA")
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    net = "wlan0 via 10.0.0.1"
+    net = "wlan0 via gw-home"
     old = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
     renewed = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
     moved = (certs.cert_info(other_ca.leaf("a.test").cert), info(other_ca))
@@ -107,7 +107,7 @@ def test_chain_change_without_stable_history_is_quiet(history: store.History, pu
 
 def test_episode_opens_grows_and_ends(history: store.History) -> None:
     t0 = datetime(2026, 1, 1, 10, 2, tzinfo=UTC)
-    net = "wlan0 via 10.0.0.1"
+    net = "wlan0 via gw-home"
     history.record_round([verdict("google.com", Status.INTERCEPTED, t0, interceptor="Qaznet"),
                           verdict("vk.com", Status.OK, t0)], net, t0)
     t1 = t0 + timedelta(hours=1)
@@ -193,7 +193,7 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
                                          ctx_factory: Callable[..., TrustContext]) -> None:
     leaf = public_issuing.leaf(HOST)
     srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
-    net = ["wlan0 via 192.168.1.1"]
+    net = ["wlan0 via gw-cafe"]
     sent: list[str] = []
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
                       base_targets=lambda s: apply_overrides([parse_target(HOST)],
@@ -206,11 +206,11 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
         deadline = time.monotonic() + 10
         while d.latest.checked_at is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via 192.168.1.1" and d.latest.verdicts[0].status is Status.OK
-        net[0] = "wlan0 via 172.16.0.1"
+        assert d.latest.network == "wlan0 via gw-cafe" and d.latest.verdicts[0].status is Status.OK
+        net[0] = "wlan0 via gw-office"
         while d.latest.network != net[0] and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via 172.16.0.1", "the move to another network was not noticed"
+        assert d.latest.network == "wlan0 via gw-office", "the move to another network was not noticed"
         assert d.history.count() == 2
     finally:
         d.stop.set()
