@@ -15,7 +15,7 @@ import logging
 import os
 import platform
 import sys
-import threading
+import webbrowser
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,15 +25,15 @@ import certifi
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from waitress.server import TcpWSGIServer, create_server
 
-from . import __version__, api, audit, certs, daemon, notify, pins, probe, service, stores, truststores
+from . import __version__, audit, certs, daemon, desktop, host, pins, probe, service, stores, truststores
 from . import update as update_mod
 from .analyze import TrustContext, analyze_batch, analyze_chain
 from .context import data_dir as data_dir_of
 from .context import load_trust_context
 from .errors import CertguardError
-from .i18n import Translator
+from .host import DaemonConfig
+from .i18n import LANGUAGES, Translator
 from .models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
 from .report import audit_to_json, render_audit_text, render_text, to_json
 from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
@@ -255,73 +255,52 @@ def daemon_group() -> None:
     """Watch continuously: probe on a schedule and on network changes, remember, notify, serve the local API."""
 
 
+def _daemon_options(f: click.decorators.FC) -> click.decorators.FC:
+    """The options of a daemon; ``ui`` takes them too, for when it has to start one in-process."""
+    for option in reversed([
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Where history, settings, api.json and api.token live. Default: per user."),
+        click.option("--interval", type=click.FloatRange(0.05, 86400), default=None,
+                     help="Seconds between rounds (default 1800, or the saved setting), with ±10% jitter."),
+        click.option("--api-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+                     help="Port of the local API on 127.0.0.1 (0: any free port; see api.json)."),
+        click.option("--sites", type=_existing_file, help="Site list: TOML ([[site]]) or one HOST[:PORT] per line."),
+        click.option("--low-profile", is_flag=True, help="Skip sites flagged sensitive."),
+        click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT"),
+        click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR"),
+        click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True),
+        click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True),
+        click.option("--ca-bundle", type=_existing_file),
+        click.option("--pins", "pin_files", type=_existing_file, multiple=True),
+        click.option("--intel", "intel_files", type=_existing_file, multiple=True),
+        click.option("--ct-logs", type=_existing_file),
+        click.option("--no-device-store", is_flag=True),
+        click.option("--prometheus-textfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Also write the state for node_exporter's textfile collector to this file (opt-in)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _daemon_config(data_dir: Path | None, interval: float | None, api_port: int, sites: Path | None,
+                   low_profile: bool, connect_to: tuple[str, ...], resolve: tuple[str, ...], timeout: float,
+                   workers: int, ca_bundle: Path | None, pin_files: tuple[Path, ...], intel_files: tuple[Path, ...],
+                   ct_logs: Path | None, no_device_store: bool, prometheus_textfile: Path | None) -> DaemonConfig:
+    return DaemonConfig(data_dir_of(data_dir), interval, api_port, sites, low_profile,
+                        tuple(ConnectTo.parse(c) for c in connect_to), tuple(Resolve.parse(r) for r in resolve),
+                        timeout, workers, ca_bundle, pin_files, intel_files, ct_logs, not no_device_store,
+                        prometheus_textfile)
+
+
 @daemon_group.command("run")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where history, settings, api.json and api.token live. Default: per user.")
-@click.option("--interval", type=click.FloatRange(0.05, 86400), default=None,
-              help="Seconds between rounds (default 1800, or the saved setting), with ±10% jitter.")
-@click.option("--api-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-              help="Port of the local API on 127.0.0.1 (0: any free port; see api.json).")
-@click.option("--sites", type=_existing_file, help="Site list: TOML ([[site]]) or one HOST[:PORT] per line.")
-@click.option("--low-profile", is_flag=True, help="Skip sites flagged sensitive.")
-@click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT")
-@click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR")
-@click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True)
-@click.option("--ca-bundle", type=_existing_file)
-@click.option("--pins", "pin_files", type=_existing_file, multiple=True)
-@click.option("--intel", "intel_files", type=_existing_file, multiple=True)
-@click.option("--ct-logs", type=_existing_file)
-@click.option("--no-device-store", is_flag=True)
-@click.option("--prometheus-textfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the state for node_exporter's textfile collector to this file (opt-in).")
-def daemon_run(data_dir: Path | None, interval: float | None, api_port: int, sites: Path | None, low_profile: bool,
-               connect_to: tuple[str, ...], resolve: tuple[str, ...], timeout: float, workers: int,
-               ca_bundle: Path | None, pin_files: tuple[Path, ...], intel_files: tuple[Path, ...],
-               ct_logs: Path | None, no_device_store: bool, prometheus_textfile: Path | None) -> None:
+@_daemon_options
+def daemon_run(**options: Any) -> None:
     """Run the daemon in the foreground until SIGTERM/SIGINT (a service manager starts it this way)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    directory = data_dir_of(data_dir)
-    overrides = ([ConnectTo.parse(c) for c in connect_to], [Resolve.parse(r) for r in resolve])
-    with daemon.single_instance(directory):
-        settings = daemon.load_settings(directory / "settings.json", interval)
-        if low_profile:
-            settings = dataclasses.replace(settings, low_profile=True)
-        ctx = load_trust_context(ca_bundle=ca_bundle, pin_files=pin_files, intel_files=intel_files, ct_logs=ct_logs,
-                                 use_device_store=not no_device_store, directory=directory)
-        base = daemon.site_targets(sites)
-        sender_name, sender = notify.default_sender()
-        d = daemon.Daemon(directory, ctx, base_targets=lambda st: apply_overrides(base(st), *overrides),
-                          options=probe.ProbeOptions(timeout=timeout), notifier=notify.Notifier(sender),
-                          settings=settings, workers=workers, prometheus=prometheus_textfile,
-                          notifier_name=sender_name, audit=lambda: _audit_doc(ctx))
-        token = daemon.new_token(directory)
-        server = create_server(api.create_app(d, token), host="127.0.0.1", port=api_port, threads=8,
-                               ident="certguard")
-        if not isinstance(server, TcpWSGIServer) or server.socket is None:  # one host:port gives one TCP server
-            raise RuntimeError("unexpected waitress server type")
-        port = int(server.socket.getsockname()[1])
-        daemon.write_api_info(directory, f"http://127.0.0.1:{port}")
-        threading.Thread(target=server.run, name="api", daemon=True).start()
-
-        def stop() -> None:
-            d.stop.set()
-            d.trigger.set()
-        daemon.install_signal_handlers(stop)
-        logging.getLogger("certguard").info("API on http://127.0.0.1:%s, notifications via %s", port, sender_name)
-        try:
-            d.run()
-        finally:
-            server.close()
-            (directory / "api.json").unlink(missing_ok=True)
-            d.history.close()
+    with host.hosted(_daemon_config(**options)) as h:
+        daemon.install_signal_handlers(h.stop)
+        h.daemon.run()
     sys.exit(EXIT_OK)
-
-
-def _audit_doc(ctx: TrustContext) -> dict[str, Any]:
-    report = audit.judge(stores.read_device(platform.system(), Path.home()), ctx.mozilla, ctx.intel)
-    doc: dict[str, Any] = json.loads(audit_to_json(report, Translator("en"), datetime.now(UTC), ctx.mozilla.source))
-    return doc
 
 
 @daemon_group.command("install")
@@ -330,20 +309,21 @@ def _audit_doc(ctx: TrustContext) -> dict[str, Any]:
 @click.option("--no-enable", is_flag=True, help="Only write the service file; do not enable or start it.")
 def daemon_install(data_dir: Path | None, home: Path | None, no_enable: bool) -> None:
     """Install the daemon as your user's service (systemd user unit, launchd agent or logon task)."""
+    tr = Translator()
     plan = service.plan(service.current_system(), home or Path.home(), data_dir)
     if plan.path is not None:
         plan.path.parent.mkdir(parents=True, exist_ok=True)
         plan.path.write_bytes(plan.content)
-        click.echo(f"wrote {plan.path}")
+        click.echo(tr("cli.service_wrote", path=plan.path))
         if plan.system == "Linux":
             ok, output = service.verify_unit(plan.path)
             if not ok:
                 raise click.ClickException(f"systemd-analyze verify rejected {plan.path}:\n{output}")
     failures = [] if no_enable else service.run_all(plan.enable)
     for f in failures:
-        click.echo(f"certguard: warning: {f}", err=True)
+        click.echo(tr("cli.warning", message=f), err=True)
     if not no_enable and not failures:
-        click.echo("the certguard daemon is enabled and started")
+        click.echo(tr("cli.service_started"))
     sys.exit(EXIT_OK)
 
 
@@ -351,12 +331,13 @@ def daemon_install(data_dir: Path | None, home: Path | None, no_enable: bool) ->
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
 def daemon_uninstall(home: Path | None) -> None:
     """Stop and remove the service (history and settings stay in the data directory)."""
+    tr = Translator()
     plan = service.plan(service.current_system(), home or Path.home(), None)
     for f in service.run_all(plan.disable):
-        click.echo(f"certguard: warning: {f}", err=True)
+        click.echo(tr("cli.warning", message=f), err=True)
     if plan.path is not None and plan.path.exists():
         plan.path.unlink()
-        click.echo(f"removed {plan.path}")
+        click.echo(tr("cli.service_removed", path=plan.path))
     sys.exit(EXIT_OK)
 
 
@@ -377,10 +358,62 @@ def daemon_status(data_dir: Path | None) -> None:
         except PermissionError:
             alive = True
     if alive and info:
-        click.echo(f"running (pid {pid}), API at {info.get('url')}")
+        click.echo(Translator()("cli.daemon_running", pid=pid, url=info.get("url")))
         sys.exit(EXIT_OK)
-    click.echo(f"not running (data directory {directory})")
+    click.echo(Translator()("cli.daemon_not_running", directory=directory))
     sys.exit(EXIT_UNREACHABLE)
+
+
+@cli.command("ui")
+@click.option("--browser", "use_browser", is_flag=True,
+              help="Open the UI in your default browser (a one-time login link) instead of a window.")
+@click.option("--print-url", is_flag=True, help="Print the one-time login URL instead of opening anything.")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the UI.")
+@click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path), default=None, hidden=True,
+              help="Save the window as PNG once a verdict shows, then close it (tests, documentation).")
+@_daemon_options
+def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot: Path | None,
+               **options: Any) -> None:
+    """Open certguard's window on the daemon for --data-dir (starting one in-process if none runs).
+
+    The daemon options apply only when the window has to start the daemon itself.
+    """
+    tr = Translator(lang)
+    cfg = _daemon_config(**options)
+    window = not (use_browser or print_url)
+    if window:
+        try:
+            desktop.check_gui()
+        except desktop.GuiUnavailable as exc:
+            click.echo(tr("cli.ui_no_gui", reason=str(exc)), err=True)
+            sys.exit(EXIT_USAGE)
+
+    def show(url: str) -> None:
+        if print_url:
+            click.echo(url)
+        elif use_browser:
+            if not webbrowser.open(url):
+                click.echo(tr("cli.ui_no_browser"), err=True)
+                click.echo(url)
+        else:
+            desktop.open_window(url, "certguard", screenshot)
+
+    found = desktop.running_daemon(cfg.directory)
+    if found is not None:
+        show(desktop.login_url(*found, lang))
+        sys.exit(EXIT_OK)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with host.hosted(cfg) as h, host.in_background(h, cfg.timeout + 5):
+        code = h.sessions.new_code(lang)
+        if window:
+            show(f"{h.url}/login?code={code}")
+        else:
+            # The daemon lives in this process: keep it serving the browser until Ctrl-C / SIGTERM.
+            daemon.install_signal_handlers(h.stop)
+            show(f"{h.url}/login?code={code}")
+            click.echo(tr("cli.ui_serving", url=h.url), err=True)
+            h.daemon.stop.wait()
+    sys.exit(EXIT_OK)
 
 
 @cli.command("update")
@@ -425,11 +458,13 @@ def update_command(data_dir: Path | None, url: str, signature_url: str, from_fil
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif result.changed:
-        click.echo(f"{result.feed} {result.version} ({result.summary}, signed {iso(result.timestamp)}) verified "
-                   f"and stored in {result.path}" + (f"; previous: {result.previous_version}"
-                                                     if result.previous_version else ""))
+        tr = Translator()
+        click.echo(tr("cli.update_stored", feed=result.feed, version=result.version, summary=result.summary,
+                      signed=iso(result.timestamp), path=result.path))
+        if result.previous_version:
+            click.echo(tr("cli.update_previous", version=result.previous_version))
     else:
-        click.echo(f"{result.feed} {result.version} is already the stored copy ({result.path}).")
+        click.echo(Translator()("cli.update_same", feed=result.feed, version=result.version, path=result.path))
     sys.exit(EXIT_OK)
 
 

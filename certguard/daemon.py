@@ -24,6 +24,7 @@ from typing import Any
 
 from . import probe
 from .analyze import TrustContext, analyze_batch
+from .audit import AuditReport
 from .errors import ConfigError
 from .models import Status, Target, Verdict, iso
 from .notify import AllowRule, Notifier, allowed
@@ -140,7 +141,7 @@ def linux_network() -> str:
 class EventBus:
     """Fan-out to SSE subscribers. Bounded: a subscriber that does not read loses old events, not memory."""
 
-    def __init__(self, max_subscribers: int = 32) -> None:
+    def __init__(self, max_subscribers: int = 16) -> None:
         self._subs: list[queue.Queue[dict[str, Any]]] = []
         self._lock = threading.Lock()
         self.max_subscribers = max_subscribers
@@ -184,7 +185,7 @@ class Daemon:
                  options: probe.ProbeOptions, notifier: Notifier, settings: Settings,
                  network: Callable[[], str] = linux_network, workers: int = 8,
                  prometheus: Path | None = None, notifier_name: str = "log",
-                 audit: Callable[[], dict[str, Any]] | None = None) -> None:
+                 audit: Callable[[], AuditReport] | None = None) -> None:
         self.data_dir = data_dir
         self.ctx = ctx
         self.base_targets = base_targets
@@ -196,7 +197,7 @@ class Daemon:
         self.prometheus = prometheus
         self.notifier_name = notifier_name
         self._audit = audit
-        self._audit_cache: tuple[float, dict[str, Any]] | None = None
+        self._audit_cache: tuple[float, AuditReport] | None = None
         self.history = History(data_dir / "history.sqlite3")
         self.events = EventBus()
         # What was last known survives a restart: the UI has something to show, and an interception that is still
@@ -232,10 +233,11 @@ class Daemon:
                 write_prometheus(self.prometheus, self.latest, settings)
             return self.latest
 
-    def audit(self) -> dict[str, Any]:
-        """The device trust-store audit, recomputed at most every 10 minutes (it runs certutil per profile)."""
+    def audit(self) -> AuditReport | None:
+        """The device trust-store audit (None: not available), recomputed at most every 10 minutes (it runs certutil
+        per profile). The report, not a rendering: each API caller renders it in its own language."""
         if self._audit is None:
-            return {"roots": [], "problems": [], "notes": [], "summary": {}, "available": False}
+            return None
         now = time.monotonic()
         if self._audit_cache is None or now - self._audit_cache[0] > 600:
             self._audit_cache = (now, self._audit())
@@ -275,6 +277,10 @@ class Daemon:
                     seen_network = current
                     self.events.publish({"type": "network_changed", "network": current})
                     break
+
+
+# What ``overall`` can say (the UI has a headline and an explanation for each: ``ui.overall.<value>``).
+OVERALL = ("ok", "intercepted", "suspicious", "captive_portal", "blocked", "error", "offline", "unknown")
 
 
 def overall(verdicts: Sequence[Verdict]) -> str:

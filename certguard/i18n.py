@@ -11,9 +11,11 @@ from importlib import resources
 from typing import Any
 
 from .errors import ConfigError
-from .models import Finding, Verdict
+from .models import Finding, Status, Verdict
 
 LANGUAGES = ("en", "fr", "ru", "kk")
+# Statuses with advice of their own when no known interceptor is named (``advice.<status>``).
+STATUS_ADVICE = frozenset({Status.CAPTIVE_PORTAL, Status.SUSPICIOUS, Status.BLOCKED, Status.MISCONFIGURED})
 DEFAULT = "en"
 
 
@@ -64,6 +66,8 @@ class Translator:
             ev["match"] = self(f"match.{ev['match']}")
         if "kind" in ev:
             ev["kind"] = self(f"kind.{ev['kind']}")
+        if "failure" in ev:
+            ev["failure"] = self(f"failure.{ev['failure']}")
         return self(f"finding.{f.id}", **ev)
 
     def messages(self, v: Verdict) -> dict[str, str]:
@@ -72,6 +76,4 @@ class Translator:
     def advice(self, v: Verdict) -> str | None:
         if v.interceptor is not None:
             return self(f"advice.{v.interceptor.kind.value}")
-        key = {"captive_portal": "advice.captive_portal", "suspicious": "advice.suspicious",
-               "blocked": "advice.blocked", "misconfigured": "advice.misconfigured"}.get(v.status.value)
-        return self(key) if key else None
+        return self(f"advice.{v.status.value}") if v.status in STATUS_ADVICE else None

@@ -28,6 +28,8 @@ from .errors import DataError
 
 # What a store says about a certificate, for TLS servers. Only TRUSTED makes it an anchor.
 TRUSTED, UNTRUSTED, DISTRUSTED = "trusted", "untrusted", "distrusted"
+# Every ``store`` a reader reports; each has removal advice in the catalogs (``audit.remove.<store>``).
+STORES = ("linux", "nss", "nss-firefox", "nss-chromium", "macos", "windows", "file")
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[bytes]"]
 

@@ -7,8 +7,13 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   # certutil (NSS audit tests), ip (namespaces), dbus-run-session + dbus-send (notification tests),
-  # systemd-analyze (service unit check), chromium (the API against a hostile page)
-  for pkg in libnss3-tools iproute2 dbus-daemon dbus-bin systemd chromium; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+  # systemd-analyze (service unit check), chromium (the UI and the API against a hostile page), and for the
+  # pywebview window: Xvfb plus the X/GL libraries Qt's xcb plugin loads (TESTING.md: Qt's "xcb-cursor0 is needed"
+  # hides that icccm4 and keysyms1 were missing), and a font with Cyrillic for the Russian and Kazakh screenshots
+  for pkg in libnss3-tools iproute2 dbus-daemon dbus-bin systemd chromium xvfb xauth libxcb-icccm4 libxcb-keysyms1 \
+             libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0 \
+             libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1 libnss3 libxcomposite1 libxdamage1 libxrandr2 \
+             libxtst6 libxkbfile1 libasound2 libpulse0 fonts-dejavu-core; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
   if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
@@ -18,7 +23,8 @@ fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# gui: pywebview with PyQt6 + Qt WebEngine (~530 MB) for the desktop-window tests
+.venv/bin/python -m pip install -q -e '.[test,gui]'
 
 # mitmproxy is a test tool, not a dependency: it pins old cryptography/pyOpenSSL, so it lives in its own venv.
 # 11.0.2 is the newest release for Python 3.11 (TESTING.md).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -116,3 +118,33 @@ def connect_to(host: str, server: servers.Server) -> str:
 @pytest.fixture
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# ---- real Chromium (Debian's), driven by Playwright without `playwright install` (TESTING.md) -------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def require(what: str, present: bool) -> None:
+    """Skip locally when a system component is missing; in CI (which installs everything) that is a failure."""
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing although CI installs it (scripts/test.sh)")
+        pytest.skip(f"{what} is not installed (scripts/test.sh installs it)")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    require("Debian's chromium", Path(CHROMIUM).exists() and shutil.which("chromium") is not None)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+

@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_daemon import running
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 PAGE = """<!doctype html><title>hostile</title><script>
 window.results = {};
@@ -58,20 +51,6 @@ def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> tuple[http.serv
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_foreign_origin_cannot_read_or_trigger(tmp_path: Path, browser: object) -> None:

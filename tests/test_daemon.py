@@ -280,6 +280,7 @@ class Running:
         info = json.loads((data / "api.json").read_text())
         self.port = int(info["url"].rsplit(":", 1)[1])
         self.token = (data / "api.token").read_text()
+        self.log = b""
 
     def request(self, method: str, path: str, body: bytes | None = None, token: str | None = "default",
                 host: str | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -319,23 +320,25 @@ def start_daemon(data: Path, *args: str, env: dict[str, str] | None = None) -> s
 @contextlib.contextmanager
 def running(data: Path, *args: str) -> Iterator[Running]:
     proc = start_daemon(data, *args)
+    r: Running | None = None
     try:
         deadline = time.monotonic() + 20
         while not (data / "api.json").exists():
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"daemon did not start: {proc.communicate(timeout=5)}")
             time.sleep(0.05)
-        yield Running(proc, data)
+        r = Running(proc, data)
+        yield r
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate(timeout=5)
+        if r is not None:
+            r.log = out + err  # for tests that check what the daemon wrote
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""The API's login and session rules, in-process (Flask's test client on a real Daemon and History).
+
+A session cookie is ambient authority: the browser adds it on its own, also to requests another local page makes.
+Each rule that keeps it from being abused is shown to refuse the abuse and to let the UI's own request through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from certguard import api, daemon, notify, probe
+from certguard.analyze import TrustContext
+
+TOKEN = "t" * 43
+HOST = "127.0.0.1:8123"
+
+
+@pytest.fixture
+def app(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> Iterator[tuple[FlaskClient, api.Sessions]]:
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    sessions = api.Sessions()
+    client = api.create_app(d, TOKEN, sessions=sessions).test_client()
+    yield client, sessions
+    d.history.close()
+
+
+def get(client: FlaskClient, path: str, **headers: str) -> Any:
+    return client.get(path, headers={"Host": HOST, **headers})
+
+
+def logged_in(client: FlaskClient, sessions: api.Sessions) -> None:
+    resp = get(client, f"/login?code={sessions.new_code()}")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/"
+
+
+def test_sessions_are_single_use_expire_and_are_bounded() -> None:
+    now = [0.0]
+    s = api.Sessions(code_ttl=60, max_sessions=2, clock=lambda: now[0])
+    code = s.new_code("kk")
+    redeemed = s.redeem(code)
+    assert redeemed is not None and redeemed[1] == "kk" and s.valid(redeemed[0])
+    assert s.redeem(code) is None, "single use"
+    late = s.new_code()
+    now[0] = 61
+    assert s.redeem(late) is None, "expired"
+    assert s.redeem("made-up") is None and not s.valid("made-up")
+    first = s.redeem(s.new_code())
+    second = s.redeem(s.new_code())
+    third = s.redeem(s.new_code())
+    assert first and second and third
+    assert not s.valid(redeemed[0]) and not s.valid(first[0]), "the oldest sessions make room"
+    assert s.valid(second[0]) and s.valid(third[0])
+
+
+def test_the_page_is_public_but_the_data_is_not(app: tuple[FlaskClient, api.Sessions]) -> None:
+    client, _ = app
+    page = get(client, "/")
+    assert page.status_code == 200 and b"/ui/app.js" in page.data
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert get(client, "/ui/app.js").mimetype == "text/javascript"
+    assert get(client, "/ui/__init__.py").status_code == 404, "only the UI's own files are served"
+    assert get(client, "/i18n?lang=ru").json["messages"]["ui.nav.settings"] == "Настройки"
+    assert get(client, "/i18n?lang=xx").status_code == 400
+    assert get(client, "/api/status").status_code == 401
+    assert get(client, "/api/status", Authorization=f"Bearer {TOKEN}").status_code == 200
+
+
+def test_login_code_needs_the_token_itself(app: tuple[FlaskClient, api.Sessions]) -> None:
+    client, sessions = app
+    assert client.post("/api/login-code", headers={"Host": HOST}).status_code == 401
+    logged_in(client, sessions)
+    assert client.post("/api/login-code", headers={"Host": HOST, "X-Certguard": "1"}).status_code == 401, \
+        "a session cannot mint more logins"
+    resp = client.post("/api/login-code?lang=fr", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"})
+    assert resp.status_code == 201 and resp.json["path"].startswith("/login?code=")
+    assert TOKEN not in resp.json["path"]
+    assert get(client, resp.json["path"]).headers["Location"] == "/?lang=fr"
+
+
+def test_cookie_rules(app: tuple[FlaskClient, api.Sessions]) -> None:
+    client, sessions = app
+    assert get(client, "/api/status").status_code == 401
+    assert get(client, "/login?code=guess").status_code == 403
+    logged_in(client, sessions)
+    own = {"Sec-Fetch-Site": "same-origin", "Origin": f"http://{HOST}"}
+    assert get(client, "/api/status", **own).status_code == 200
+    assert get(client, "/api/status").status_code == 200, "older browsers send neither header"
+    # another page on 127.0.0.1 (other port) is same-site but cross-origin
+    assert get(client, "/api/status", **{"Sec-Fetch-Site": "same-site"}).status_code == 401
+    assert get(client, "/api/status", Origin="http://127.0.0.1:9999").status_code == 401
+    # changes need the custom header, which no cross-origin page can add without a preflight we never answer
+    assert client.post("/api/check", headers={"Host": HOST, **own}).status_code == 401
+    assert client.post("/api/check", headers={"Host": HOST, **own, "X-Certguard": "1"}).status_code == 202
+    assert client.put("/api/settings", json={"quiet": True}, headers={"Host": HOST, **own}).status_code == 401
+    resp = client.put("/api/settings", json={"quiet": True}, headers={"Host": HOST, **own, "X-Certguard": "1"})
+    assert resp.status_code == 200 and resp.json["quiet"] is True
+    # a forged or stale cookie counts for nothing
+    client.set_cookie(api.SESSION_COOKIE, "forged", domain="127.0.0.1")
+    assert get(client, "/api/status", **own).status_code == 401

@@ -1,0 +1,202 @@
+"""`certguard ui`: a real pywebview (Qt WebEngine) window, offscreen, on a running daemon and on one it starts
+in-process; the browser fallback; the clear message when no window can be opened.
+
+The screenshots are judged by their pixels: the verdict card's background colour says which verdict was rendered
+(green for safe, red for intercepted), so a blank or wrong window fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pki
+import pytest
+from conftest import ARTIFACTS, connect_to, require
+from test_daemon import running
+
+HOST = "mail.example.org"
+OK_BG, BAD_BG = (0xDA, 0xFB, 0xE1), (0xFF, 0xEB, 0xE9)  # --ok-bg and --bad-bg in ui/style.css
+
+
+def gui_installed() -> bool:
+    try:
+        import webview  # noqa: F401
+        from PyQt6 import QtWebEngineWidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def ui(*args: str, env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM",
+                                                                "DBUS_SESSION_BUS_ADDRESS")}
+    return subprocess.run([sys.executable, "-m", "certguard", "ui", *args], capture_output=True, text=True,
+                          env=environ | (env or {}), timeout=timeout, check=False)
+
+
+def colour_share(png: Path) -> dict[tuple[int, int, int], float]:
+    from PyQt6.QtGui import QImage
+
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() >= 640 and image.height() >= 480, png
+    counts: dict[tuple[int, int, int], int] = {}
+    for y in range(0, image.height(), 4):
+        for x in range(0, image.width(), 4):
+            c = image.pixelColor(x, y)
+            key = (c.red(), c.green(), c.blue())
+            counts[key] = counts.get(key, 0) + 1
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()}
+
+
+def sites_file(tmp_path: Path) -> Path:
+    sites = tmp_path / "sites.txt"
+    sites.write_text(HOST + "\n")
+    return sites
+
+
+OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+
+
+@contextlib.contextmanager
+def xvfb() -> Iterator[dict[str, str]]:
+    """A private X server (unix socket only) for a real X11 window; stopped by its PID."""
+    require("Xvfb", shutil.which("Xvfb") is not None)
+    read, write = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], 20)
+        assert ready, "Xvfb did not start"
+        display = os.read(read, 16).decode().strip()
+        yield {"DISPLAY": f":{display}", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
+    finally:
+        os.close(read)
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("screen", ["offscreen", "xvfb"])
+def test_window_on_a_running_daemon_shows_safe(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
+                                               ca_bundle: Path, screen: str) -> None:
+    require("pywebview with Qt (the gui extra)", gui_installed())
+    genuine = public_issuing.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    data = tmp_path / "data"
+    with running(data, "--interval", "3600", "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
+                 "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3") as d:
+        d.wait_for(lambda s: s["checked_at"] is not None)
+        ARTIFACTS.mkdir(exist_ok=True)
+        png = ARTIFACTS / f"window-safe-{screen}.png"
+        png.unlink(missing_ok=True)
+        with contextlib.ExitStack() as stack:
+            env = OFFSCREEN if screen == "offscreen" else stack.enter_context(xvfb())
+            out = ui("--data-dir", str(data), "--screenshot", str(png), env=env)
+        assert out.returncode == 0, out.stderr
+        share = colour_share(png)
+        assert share.get(OK_BG, 0) > 0.05, "the green 'safe' card is on screen"
+        assert share.get(BAD_BG, 0) == 0
+        assert d.token not in out.stdout + out.stderr
+        assert (data / "api.json").exists(), "the window leaves the running daemon alone"
+
+
+def test_window_starts_a_daemon_in_process_and_shows_interception(tmp_path: Path, serve: Callable[..., Any],
+                                                                  ca_bundle: Path) -> None:
+    require("pywebview with Qt (the gui extra)", gui_installed())
+    qaznet = pki.root("Qaznet Trust Network", c="KZ")
+    forged = qaznet.leaf(HOST)
+    evil = serve("tls", [forged.cert], forged.key)
+    data = tmp_path / "data"
+    png = ARTIFACTS / "window-intercepted.png"
+    ARTIFACTS.mkdir(exist_ok=True)
+    png.unlink(missing_ok=True)
+    out = ui("--data-dir", str(data), "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
+             "--connect-to", connect_to(HOST, evil), "--no-device-store", "--timeout", "3", "--lang", "kk",
+             "--screenshot", str(png), env=OFFSCREEN)
+    assert out.returncode == 0, out.stderr
+    share = colour_share(png)
+    assert share.get(BAD_BG, 0) > 0.05, "the red 'intercepted' card is on screen"
+    assert share.get(OK_BG, 0) == 0
+    token = (data / "api.token").read_text()
+    assert token not in out.stdout + out.stderr
+    assert not (data / "api.json").exists(), "closing the window stopped the in-process daemon"
+
+
+def test_no_window_possible_says_so_and_points_to_the_browser(tmp_path: Path) -> None:
+    out = ui("--data-dir", str(tmp_path / "data"), env={"LANG": "C"})
+    assert out.returncode == 2
+    assert "certguard ui --browser" in out.stderr
+    assert not (tmp_path / "data" / "api.json").exists(), "nothing was started"
+
+
+def test_browser_gets_a_one_time_login_link(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
+                                            ca_bundle: Path) -> None:
+    genuine = public_issuing.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    data = tmp_path / "data"
+    opened = tmp_path / "opened.txt"
+    fake_browser = tmp_path / "browser.sh"  # webbrowser honours $BROWSER: record what it was asked to open
+    fake_browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    fake_browser.chmod(0o755)
+    with running(data, "--interval", "3600", "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
+                 "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3") as d:
+        out = ui("--data-dir", str(data), "--browser", env={"BROWSER": f"{fake_browser} %s"})
+        assert out.returncode == 0, out.stderr
+        url = opened.read_text()
+        assert url.startswith(f"http://127.0.0.1:{d.port}/login?code=") and d.token not in url
+
+        def login(u: str) -> tuple[int, str | None]:
+            conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+            conn.request("GET", u.split(str(d.port), 1)[1])
+            resp = conn.getresponse()
+            resp.read()
+            conn.close()
+            return resp.status, resp.getheader("Set-Cookie")
+
+        status, cookie = login(url)
+        assert status == 303 and cookie is not None and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert login(url) == (403, None), "the second use is refused"
+
+
+def test_print_url_serves_in_process_until_stopped(tmp_path: Path, public_issuing: pki.CA,
+                                                   serve: Callable[..., Any], ca_bundle: Path) -> None:
+    genuine = public_issuing.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    data = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "certguard", "ui", "--print-url", "--data-dir", str(data),
+                             "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
+                             "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        assert "/login?code=" in url
+        port = int(url.split(":")[2].split("/")[0])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", url.split(str(port), 1)[1])
+        assert conn.getresponse().status == 303
+        conn.close()
+        assert (data / "api.json").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert not (data / "api.json").exists()
+    assert (data / "api.token").read_text() not in out + err
+
+
+def test_ui_refuses_an_unknown_language(tmp_path: Path) -> None:
+    assert ui("--print-url", "--data-dir", str(tmp_path), "--lang", "xx").returncode == 2
+    assert not (tmp_path / "api.json").exists()
+    helptext = ui("--help").stdout
+    assert "--browser" in helptext and "en|fr|ru|kk" in helptext
