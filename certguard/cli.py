@@ -25,6 +25,7 @@ import certifi
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from . import __version__, audit, certs, daemon, desktop, host, pins, probe, service, stores, truststores
 from . import update as update_mod
@@ -193,15 +194,16 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
     else:
         console = Console(highlight=False)
+        tr = Translator()
         for ps in report["pinsets"]:
-            console.print(f"[bold]{ps['name']}[/bold] ({ps['confidence']}): {', '.join(ps['hosts'])}")
+            console.print(Text(f"{ps['name']} ({ps['confidence']}): {', '.join(ps['hosts'])}", style="bold"))
             for k in ps["keys"]:
-                mark = "in Mozilla" if k["in_mozilla"] else "NOT in Mozilla (root left the program, or a backup key)"
+                mark = tr("cli.pins_in_mozilla") if k["in_mozilla"] else tr("cli.pins_not_in_mozilla")
                 console.print(f"  {k['spki_sha256']}  {k['name']}: {mark}", markup=False)
             if ps["stale"]:
-                console.print("  [yellow]PINS_STALE: no key of this pinset is in Mozilla's program[/yellow]")
-        console.print(f"\n{report['keys_not_in_mozilla']} of {report['keys_total']} pinned keys are not in "
-                      f"{report['anchors']}.", markup=False)
+                console.print(Text("  " + tr("cli.pins_stale"), style="yellow"))
+        console.print("\n" + tr("cli.pins_summary", missing=report["keys_not_in_mozilla"], total=report["keys_total"],
+                                anchors=report["anchors"]), markup=False)
     sys.exit(EXIT_OK)
 
 

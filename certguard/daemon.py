@@ -26,6 +26,7 @@ from . import probe
 from .analyze import TrustContext, analyze_batch
 from .audit import AuditReport
 from .errors import ConfigError
+from .i18n import Translator
 from .models import Status, Target, Verdict, iso
 from .notify import AllowRule, Notifier, allowed
 from .store import History
@@ -223,10 +224,11 @@ class Daemon:
             now = datetime.now(UTC)
             verdicts = analyze_batch(attempts, self.ctx, now)
             previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
+            tr = Translator(settings.language)
             verdicts = self.history.record_round(verdicts, network, now)
             for v in verdicts:
                 self.notifier.consider(previous.get((v.host, v.port)), v, network, quiet=settings.quiet,
-                                       rules=settings.allow)
+                                       rules=settings.allow, tr=tr)
             self.latest = Round(now, network, verdicts, running=False)
             self.events.publish({"type": "status", "overall": overall(verdicts), "checked_at": iso(now)})
             if self.prometheus:

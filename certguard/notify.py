@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .errors import ConfigError
+from .i18n import Translator
 from .models import Status, Verdict
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Notifier:
         self._last: dict[str, float] = {}
 
     def consider(self, previous: Status | None, v: Verdict, network: str, *, quiet: bool,
-                 rules: Sequence[AllowRule]) -> bool:
+                 rules: Sequence[AllowRule], tr: Translator | None = None) -> bool:
         """Notify when ``v`` is worse than ``previous`` (a first sighting counts from ok); True if sent."""
         if _RANK[v.status] <= _RANK.get(previous or Status.OK, 0) or _RANK[v.status] < _RANK[Status.BLOCKED]:
             return False
@@ -72,11 +73,11 @@ class Notifier:
         now = self.clock()
         if key in self._last and now - self._last[key] < self.cooldown:
             return False
-        who = f" by {v.interceptor.name}" if v.interceptor else ""
-        title = f"certguard: {v.host} {v.status.value}{who}"
-        body = ("Your connection to this site is being intercepted. Do not log in on this network; open certguard "
-                "for what to do." if v.status is Status.INTERCEPTED else
-                "Something is wrong with your connection to this site; open certguard for details.")
+        tr = tr or Translator()
+        status = tr(f"status.{v.status.value}")
+        title = (tr("notify.title_by", host=v.host, status=status, name=v.interceptor.name) if v.interceptor
+                 else tr("notify.title", host=v.host, status=status))
+        body = tr("notify.intercepted" if v.status is Status.INTERCEPTED else "notify.other")
         self._last[key] = now
         if not self.send(title, body):
             log.warning("%s: %s", title, body)

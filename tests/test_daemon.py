@@ -28,6 +28,7 @@ from certguard import certs, daemon, notify, probe, service, store
 from certguard.analyze import TrustContext
 from certguard.errors import ConfigError
 from certguard.findings import FindingId
+from certguard.i18n import Translator
 from certguard.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
 from certguard.targets import ConnectTo, apply_overrides, parse_target
 
@@ -146,10 +147,11 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
 
 # ---- notifications ----------------------------------------------------------------------------------------------
 
-def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules() -> None:
+def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
     clock = [0.0]
     n = notify.Notifier(lambda title, body: sent.append(title) is None, cooldown=3600, clock=lambda: clock[0])
+    monkeypatch.setenv("CERTGUARD_LANG", "en")
     now = datetime.now(UTC)
     bad = verdict(HOST, Status.INTERCEPTED, now, interceptor="Zscaler")
     assert n.consider(Status.OK, bad, "office", quiet=False, rules=())
@@ -162,7 +164,12 @@ def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules() -> No
     assert not n.consider(Status.OK, bad, "office", quiet=False, rules=(rule,)), "allowed on this network"
     assert n.consider(Status.OK, bad, "cafe", quiet=False, rules=(rule,)), "control: another network alerts"
     assert not n.consider(Status.OK, verdict(HOST, Status.MISCONFIGURED, now), "x", quiet=False, rules=())
-    assert sent == [f"certguard: {HOST} intercepted by Zscaler"] * 2
+    assert sent == [f"certguard: {HOST} — Intercepted by Zscaler"] * 2
+    # in the user's language (the daemon passes the one from its settings)
+    bodies: list[str] = []
+    ru = notify.Notifier(lambda title, body: bodies.append(f"{title}|{body}") is None)
+    assert ru.consider(Status.OK, bad, "office", quiet=False, rules=(), tr=Translator("ru"))
+    assert bodies == [f"certguard: {HOST} — Перехват (Zscaler)|" + Translator("ru")("notify.intercepted")]
 
 
 def test_no_session_bus_means_log_fallback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,7 @@ from certguard.models import InterceptorKind, MatchStrength, ProbeFailure, Sever
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
-PREFIXES = ("status", "kind", "match", "finding", "advice", "cli", "audit", "failure", "ui")
+PREFIXES = ("status", "kind", "match", "finding", "advice", "cli", "audit", "failure", "notify", "ui")
 _LITERAL = re.compile(r"""["'`]((?:""" + "|".join(PREFIXES) + r""")\.[A-Za-z0-9_.\-]+)["'`]""")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
