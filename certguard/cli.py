@@ -398,7 +398,7 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
                 click.echo(tr("cli.ui_no_browser"), err=True)
                 click.echo(url)
         else:
-            desktop.open_window(url, "certguard", screenshot)
+            desktop.open_window(url, tr("ui.title"), screenshot)
 
     found = desktop.running_daemon(cfg.directory)
     if found is not None:

@@ -324,6 +324,14 @@ def start_daemon(data: Path, *args: str, env: dict[str, str] | None = None) -> s
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environ)
 
 
+def watch_args(tmp_path: Path, host: str, target: Any, ca_bundle: Path) -> list[str]:
+    """Daemon options that watch one host, reached at ``target`` (a loopback server or a Switch)."""
+    sites = tmp_path / "sites.txt"
+    sites.write_text(host + "\n")
+    return ["--sites", str(sites), "--ca-bundle", str(ca_bundle), "--connect-to", connect_to(host, target),
+            "--no-device-store", "--timeout", "3"]
+
+
 @contextlib.contextmanager
 def running(data: Path, *args: str) -> Iterator[Running]:
     proc = start_daemon(data, *args)
@@ -360,12 +368,9 @@ def test_daemon_detects_interception_records_episode_and_api_is_locked(
     good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
     evil = serve("tls", [forged.cert], forged.key)
     with servers.Switch(good.port) as path:
-        sites = tmp_path / "sites.txt"
-        sites.write_text(HOST + "\n")
         data = tmp_path / "data"
         prom = tmp_path / "certguard.prom"
-        with running(data, "--interval", "3600", "--sites", str(sites), "--ca-bundle", str(ca_bundle),
-                     "--connect-to", connect_to(HOST, path), "--no-device-store", "--timeout", "3",
+        with running(data, "--interval", "3600", *watch_args(tmp_path, HOST, path, ca_bundle),
                      "--prometheus-textfile", str(prom)) as d:
             assert oct((data / "api.token").stat().st_mode & 0o777) == "0o600"
             info = json.loads((data / "api.json").read_text())

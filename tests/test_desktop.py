@@ -21,8 +21,8 @@ from typing import Any
 
 import pki
 import pytest
-from conftest import ARTIFACTS, connect_to, require
-from test_daemon import running
+from conftest import ARTIFACTS, require
+from test_daemon import running, watch_args
 
 HOST = "mail.example.org"
 OK_BG, BAD_BG = (0xDA, 0xFB, 0xE1), (0xFF, 0xEB, 0xE9)  # --ok-bg and --bad-bg in ui/style.css
@@ -59,12 +59,6 @@ def colour_share(png: Path) -> dict[tuple[int, int, int], float]:
     return {k: v / total for k, v in counts.items()}
 
 
-def sites_file(tmp_path: Path) -> Path:
-    sites = tmp_path / "sites.txt"
-    sites.write_text(HOST + "\n")
-    return sites
-
-
 OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen", "QTWEBENGINE_DISABLE_SANDBOX": "1"}
 
 
@@ -94,8 +88,7 @@ def test_window_on_a_running_daemon_shows_safe(tmp_path: Path, public_issuing: p
     genuine = public_issuing.leaf(HOST)
     good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
     data = tmp_path / "data"
-    with running(data, "--interval", "3600", "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
-                 "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3") as d:
+    with running(data, "--interval", "3600", *watch_args(tmp_path, HOST, good, ca_bundle)) as d:
         d.wait_for(lambda s: s["checked_at"] is not None)
         ARTIFACTS.mkdir(exist_ok=True)
         png = ARTIFACTS / f"window-safe-{screen}.png"
@@ -121,8 +114,7 @@ def test_window_starts_a_daemon_in_process_and_shows_interception(tmp_path: Path
     png = ARTIFACTS / "window-intercepted.png"
     ARTIFACTS.mkdir(exist_ok=True)
     png.unlink(missing_ok=True)
-    out = ui("--data-dir", str(data), "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
-             "--connect-to", connect_to(HOST, evil), "--no-device-store", "--timeout", "3", "--lang", "kk",
+    out = ui("--data-dir", str(data), *watch_args(tmp_path, HOST, evil, ca_bundle), "--lang", "kk",
              "--screenshot", str(png), env=OFFSCREEN)
     assert out.returncode == 0, out.stderr
     share = colour_share(png)
@@ -149,8 +141,7 @@ def test_browser_gets_a_one_time_login_link(tmp_path: Path, public_issuing: pki.
     fake_browser = tmp_path / "browser.sh"  # webbrowser honours $BROWSER: record what it was asked to open
     fake_browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
     fake_browser.chmod(0o755)
-    with running(data, "--interval", "3600", "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
-                 "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3") as d:
+    with running(data, "--interval", "3600", *watch_args(tmp_path, HOST, good, ca_bundle)) as d:
         out = ui("--data-dir", str(data), "--browser", env={"BROWSER": f"{fake_browser} %s"})
         assert out.returncode == 0, out.stderr
         url = opened.read_text()
@@ -175,8 +166,7 @@ def test_print_url_serves_in_process_until_stopped(tmp_path: Path, public_issuin
     good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
     data = tmp_path / "data"
     proc = subprocess.Popen([sys.executable, "-m", "certguard", "ui", "--print-url", "--data-dir", str(data),
-                             "--sites", str(sites_file(tmp_path)), "--ca-bundle", str(ca_bundle),
-                             "--connect-to", connect_to(HOST, good), "--no-device-store", "--timeout", "3"],
+                             *watch_args(tmp_path, HOST, good, ca_bundle)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()  # type: ignore[union-attr]

@@ -18,8 +18,8 @@ from typing import Any
 
 import pki
 import servers
-from conftest import ARTIFACTS, connect_to
-from test_daemon import running
+from conftest import ARTIFACTS
+from test_daemon import running, watch_args
 
 HOST = "mail.example.org"  # not pinned: the test public root is its genuine CA
 LOCALES = Path(__file__).resolve().parent.parent / "certguard" / "locales"
@@ -85,11 +85,8 @@ def test_ui_walkthrough(tmp_path: Path, browser: Any, public_issuing: pki.CA, se
     good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
     evil = serve("tls", [forged.cert], forged.key)
     with servers.Switch(good.port) as path:
-        sites = tmp_path / "sites.txt"
-        sites.write_text(HOST + "\n")
         data = tmp_path / "data"
-        with running(data, "--interval", "3600", "--sites", str(sites), "--ca-bundle", str(ca_bundle),
-                     "--connect-to", connect_to(HOST, path), "--no-device-store", "--timeout", "3") as d:
+        with running(data, "--interval", "3600", *watch_args(tmp_path, HOST, path, ca_bundle)) as d:
             d.wait_for(lambda s: s["checked_at"] is not None)
             context = browser.new_context(locale="en-GB")
             page = context.new_page()
