@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import __version__
 from .daemon import Daemon, overall, save_settings
-from .errors import ConfigError
+from .errors import ConfigError, SettingsError
 from .i18n import Translator, available, catalog, system_language
 from .models import iso
 from .report import audit_to_json
@@ -155,7 +155,10 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
 
     @app.errorhandler(ConfigError)
     def config_error(exc: ConfigError) -> tuple[Response, int]:
-        return jsonify({"error": "Bad Request", "message": str(exc)}), 400
+        body: dict[str, Any] = {"error": "Bad Request", "message": str(exc)}
+        if isinstance(exc, SettingsError):  # the UI shows this in the user's language
+            body |= {"key": exc.key, "params": exc.params}
+        return jsonify(body), 400
 
     def language() -> str:
         return daemon.settings.language or system_language()

@@ -25,7 +25,7 @@ from typing import Any
 from . import probe
 from .analyze import TrustContext, analyze_batch
 from .audit import AuditReport
-from .errors import ConfigError
+from .errors import ConfigError, SettingsError
 from .i18n import Translator
 from .models import Status, Target, Verdict, iso
 from .notify import AllowRule, Notifier, allowed
@@ -60,38 +60,47 @@ class Settings:
         """A copy with ``changes`` applied and validated.
 
         Raises:
-            ConfigError: unknown key or a value of the wrong kind.
+            SettingsError: unknown key or a value of the wrong kind.
         """
         unknown = set(changes) - {"interval", "language", "quiet", "low_profile", "sites", "allow"}
         if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+            names = ", ".join(sorted(unknown))
+            raise SettingsError(f"unknown setting(s): {names}", "ui.settings.err_unknown", names=names)
         new = self
         if "interval" in changes:
             value = changes["interval"]
             if not isinstance(value, int | float) or isinstance(value, bool) or not 60 <= value <= 86400:
-                raise ConfigError("interval must be a number of seconds between 60 and 86400")
+                raise SettingsError("interval must be a number of seconds between 60 and 86400",
+                                    "ui.settings.bad_interval")
             new = replace(new, interval=float(value))
         if "language" in changes:
             lang = changes["language"]
             if lang is not None and lang not in ("en", "fr", "ru", "kk"):
-                raise ConfigError("language must be one of en, fr, ru, kk (or null for the system's)")
+                raise SettingsError("language must be one of en, fr, ru, kk (or null for the system's)",
+                                    "ui.settings.err_language")
             new = replace(new, language=lang)
         for flag in ("quiet", "low_profile"):
             if flag in changes:
                 if not isinstance(changes[flag], bool):
-                    raise ConfigError(f"{flag} must be true or false")
+                    raise SettingsError(f"{flag} must be true or false", "ui.settings.err_flag", name=flag)
                 new = replace(new, **{flag: changes[flag]})
         if "sites" in changes:
             sites = changes["sites"]
             if not isinstance(sites, list) or not all(isinstance(s, str) for s in sites) or len(sites) > 500:
-                raise ConfigError("sites must be a list of HOST[:PORT] (at most 500)")
+                raise SettingsError("sites must be a list of HOST[:PORT] (at most 500)", "ui.settings.err_sites")
             for s in sites:
-                parse_target(s)  # raises ConfigError on a bad entry
+                try:
+                    parse_target(s)
+                except ConfigError as exc:
+                    raise SettingsError(str(exc), "ui.settings.err_site", site=s) from exc
             new = replace(new, sites=tuple(s.strip() for s in sites if s.strip()))
         if "allow" in changes:
             if not isinstance(changes["allow"], list):
-                raise ConfigError("allow must be a list of rules")
-            new = replace(new, allow=tuple(AllowRule.from_dict(r) for r in changes["allow"]))
+                raise SettingsError("allow must be a list of rules", "ui.settings.err_allow")
+            try:
+                new = replace(new, allow=tuple(AllowRule.from_dict(r) for r in changes["allow"]))
+            except ConfigError as exc:
+                raise SettingsError(str(exc), "ui.settings.err_allow") from exc
         return new
 
 

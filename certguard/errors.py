@@ -24,6 +24,16 @@ class ConfigError(CertguardError):
     """The user's options or settings are wrong (bad --connect-to, unknown language, ...)."""
 
 
+class SettingsError(ConfigError):
+    """A setting sent through the API is invalid. Carries a catalog key and its parameters, so the UI can say what
+    is wrong in the user's language; ``str()`` stays English for logs."""
+
+    def __init__(self, message: str, key: str, **params: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+
 class FetchError(CertguardError):
     """A download of signed data failed or was rejected (network, TLS, HTTP status, size, signature)."""
 

@@ -104,3 +104,16 @@ def test_cookie_rules(app: tuple[FlaskClient, api.Sessions]) -> None:
     # a forged or stale cookie counts for nothing
     client.set_cookie(api.SESSION_COOKIE, "forged", domain="127.0.0.1")
     assert get(client, "/api/status", **own).status_code == 401
+
+
+def test_invalid_settings_say_what_is_wrong_with_a_catalog_key(app: tuple[FlaskClient, api.Sessions]) -> None:
+    client, _ = app
+    auth = {"Host": HOST, "Authorization": f"Bearer {TOKEN}"}
+    resp = client.put("/api/settings", json={"sites": ["good.example", "bad host!"]}, headers=auth)
+    assert resp.status_code == 400
+    assert resp.json["key"] == "ui.settings.err_site" and resp.json["params"] == {"site": "bad host!"}
+    resp = client.put("/api/settings", json={"allow": [{"network": "x"}]}, headers=auth)
+    assert resp.status_code == 400 and resp.json["key"] == "ui.settings.err_allow"
+    assert client.get("/api/settings", headers=auth).json["sites"] == [], "nothing was applied"
+    resp = client.put("/api/settings", json={"sites": ["good.example"]}, headers=auth)
+    assert resp.status_code == 200 and resp.json["sites"] == ["good.example"]  # control

@@ -338,7 +338,8 @@ def running(data: Path, *args: str) -> Iterator[Running]:
     r: Running | None = None
     try:
         deadline = time.monotonic() + 20
-        while not (data / "api.json").exists():
+        # this daemon's api.json (a killed predecessor leaves a stale one behind)
+        while (daemon.read_api_info(data) or {}).get("pid") != proc.pid:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"daemon did not start: {proc.communicate(timeout=5)}")
             time.sleep(0.05)

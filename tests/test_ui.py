@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -254,3 +255,43 @@ def test_ui_walkthrough(tmp_path: Path, browser: Any, public_issuing: pki.CA, se
             assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
             context.close()
         assert d.log and d.token.encode() not in d.log, "token in the daemon's log"
+
+
+def test_ui_after_the_daemon_is_killed_and_restarted(tmp_path: Path, browser: Any, public_issuing: pki.CA,
+                                                     serve: Callable[..., Any], ca_bundle: Path) -> None:
+    en = catalog("en")
+    genuine = public_issuing.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    data = tmp_path / "data"
+    with socket.socket() as s:  # a fixed port, so the restarted daemon is reachable under the page's origin
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ("--interval", "3600", "--api-port", str(port), *watch_args(tmp_path, HOST, good, ca_bundle))
+    page = browser.new_page()
+    with running(data, *args) as d:
+        d.wait_for(lambda s: s["checked_at"] is not None)
+        page.goto(login_url(data))
+        page.wait_for_selector("html[data-ready='1']")
+        # bad input in the settings: a clear message in the user's language, and nothing saved
+        page.click("nav a[data-route='settings']")
+        page.fill("#sites", "not a host name!")
+        page.click("#save")
+        expected = en["ui.settings.failed"].replace("{detail}", en["ui.settings.err_site"].replace(
+            "{site}", "not a host name!"))
+        page.wait_for_selector(f"#save-result >> text={expected}")
+        assert not (data / "settings.json").exists()
+        page.click("nav a[data-route='status']")
+        page.wait_for_selector("#verdict-title")
+        d.proc.kill()  # kill -9: no clean shutdown, api.json stays behind
+        d.proc.wait(timeout=10)
+        page.wait_for_selector("body.disconnected", timeout=15000)
+        assert page.text_content("#live") == en["ui.disconnected"]
+        assert page.text_content("#verdict-title") == en["ui.overall.ok"], "the last known verdict stays on screen"
+    with running(data, *args) as d2:
+        # the new daemon has a new token and no sessions: the page says how to get back in, shows no stale data
+        page.wait_for_selector("main h1 >> text=" + en["ui.logged_out_title"], timeout=20000)
+        page.goto(login_url(data))
+        page.wait_for_selector("#verdict-title")
+        assert page.text_content("#verdict-title") == en["ui.overall.ok"], "the history survived the kill"
+        assert d2.json(f"/api/history?host={HOST}")["history"][0]["seen"] >= 1
+    page.close()

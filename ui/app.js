@@ -81,6 +81,8 @@ async function api(path, options) {
   if (!resp.ok) {
     const err = new Error(body.message || resp.statusText);
     err.status = resp.status;
+    err.key = body.key;  // a catalog key when the API can say what is wrong in the user's language
+    err.params = body.params;
     throw err;
   }
   return body;
@@ -368,7 +370,7 @@ async function saveSettings(event) {
     document.getElementById("save-result").textContent = "✔ " + t("ui.settings.saved");
   } catch (e) {
     if (e instanceof Unauthorised) return showLoggedOut();
-    result.textContent = t("ui.settings.failed", {detail: e.message});
+    result.textContent = t("ui.settings.failed", {detail: e.key ? t(e.key, e.params) : e.message});
   }
 }
 
@@ -455,10 +457,21 @@ function listen() {
     if (page !== "settings" || !state.settingsDirty) await route();
   });
   source.addEventListener("network_changed", () => announce(t("ui.network_changed")));
-  source.addEventListener("open", () => document.body.classList.remove("disconnected"));
-  source.addEventListener("error", () => {
+  source.addEventListener("open", () => {
+    if (document.body.classList.contains("disconnected")) announce("");
+    document.body.classList.remove("disconnected");
+  });
+  source.addEventListener("error", async () => {
     document.body.classList.add("disconnected");
-    if (source.readyState === EventSource.CLOSED) announce(t("ui.disconnected"));
+    announce(t("ui.disconnected"));
+    if (source.readyState !== EventSource.CLOSED) return;  // the browser retries by itself
+    // Closed for good: the service refused the stream (a restarted daemon forgets its sessions) or is gone.
+    try {
+      await refreshStatus();
+      setTimeout(listen, 5000);
+    } catch (e) {
+      if (e instanceof Unauthorised) showLoggedOut(); else setTimeout(listen, 5000);
+    }
   });
 }
 
