@@ -121,7 +121,12 @@ def test_ui_walkthrough(tmp_path: Path, browser: Any, public_issuing: pki.CA, se
                     break
             page.keyboard.press("Enter")
             page.wait_for_selector("table.sites")
-            page.wait_for_function("document.activeElement.tagName === 'H1'")
+            # (polled with evaluate: wait_for_function would need eval(), which the UI's CSP forbids)
+            for _ in range(50):
+                if page.evaluate("document.activeElement.tagName") == "H1":
+                    break
+                page.wait_for_timeout(100)
+            assert page.evaluate("document.activeElement.tagName") == "H1"
             # colour is never the only signal: every badge carries its status in words
             badges = page.eval_on_selector_all(".badge", "els => els.map(e => [e.dataset.status, e.textContent])")
             assert badges and all(en[f"status.{status}"] in text for status, text in badges)
