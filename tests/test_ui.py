@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +39,10 @@ def login_url(data: Path, *extra: str) -> str:
 
 
 def shot(page: Any, name: str) -> None:
+    """Save a screenshot, after checking the page shows no untranslated key and no unfilled placeholder."""
+    text = page.inner_text("body")
+    leftovers = re.findall(r"\{\w+\}|\b(?:ui|status|kind|match|finding|advice|audit|failure|cli)\.[a-z_.]+[a-z]", text)
+    assert not leftovers, f"{name}: {leftovers}"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"), full_page=True)
 

@@ -231,7 +231,7 @@ async function devicePage() {
   const out = [el("h1", {tabindex: "-1", text: t("ui.nav.device")}), el("p", {class: "lead", text: t("ui.device_intro")})];
   if (!doc.available) return out.concat(el("p", {text: t("ui.device_unavailable")}));
   const s = doc.summary;
-  out.push(el("p", {class: "summary", text: t("audit.summary", s)}));
+  out.push(el("p", {class: "summary", text: t("audit.summary", Object.assign({trusted: s.trusted_interceptors}, s))}));
   const shown = doc.roots.filter((r) => r.verdict !== "expected" && !r.distribution);
   if (!shown.length) out.push(el("p", {class: "good", text: "✔ " + t("ui.device_clean")}));
   for (const r of shown) {
@@ -270,7 +270,7 @@ async function historyPage() {
       el("div", {class: "timeline", "aria-hidden": "true"}, episodes.map((e) => {
         const from = (new Date(e.started_at).getTime() - start) / span * 100;
         const to = ((e.ended_at ? new Date(e.ended_at).getTime() : now) - start) / span * 100;
-        return el("span", {class: `bar bar--${e.kind || "unknown"}`, style: null, "data-left": from.toFixed(2),
+        return el("span", {class: `bar bar--${e.kind || "unknown"}`, "data-left": from.toFixed(2),
                            "data-width": Math.max(to - from, 0.8).toFixed(2), title: e.culprit || ""});
       })),
       el("ul", {class: "episodes"}, episodes.map((e) => el("li", {},
@@ -450,7 +450,12 @@ function listen() {
   });
   source.addEventListener("status", async () => {
     const before = state.status ? state.status.overall : null;
-    await refreshStatus();
+    try {
+      await refreshStatus();
+    } catch (e) {
+      if (e instanceof Unauthorised) showLoggedOut(); else announce(t("ui.error_detail", {detail: e.message}));
+      return;
+    }
     if (before !== state.status.overall) announce(t("ui.changed", {status: t(`ui.overall.${state.status.overall}`)}));
     else announce(t("ui.checked"));
     const page = document.documentElement.dataset.page;
