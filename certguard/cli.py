@@ -387,7 +387,7 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
         try:
             desktop.check_gui()
         except desktop.GuiUnavailable as exc:
-            click.echo(tr("cli.ui_no_gui", reason=str(exc)), err=True)
+            click.echo(tr(exc.key, detail=exc.detail), err=True)
             sys.exit(EXIT_USAGE)
 
     def show(url: str) -> None:
@@ -398,7 +398,11 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
                 click.echo(tr("cli.ui_no_browser"), err=True)
                 click.echo(url)
         else:
-            desktop.open_window(url, tr("ui.title"), screenshot)
+            try:
+                desktop.open_window(url, tr("ui.title"), screenshot)
+            except desktop.GuiUnavailable as exc:
+                click.echo(tr(exc.key, detail=exc.detail), err=True)
+                sys.exit(EXIT_USAGE)
 
     found = desktop.running_daemon(cfg.directory)
     if found is not None:

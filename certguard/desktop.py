@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -23,7 +24,12 @@ log = logging.getLogger(__name__)
 
 
 class GuiUnavailable(CertguardError):
-    """No desktop window can be opened here (pywebview/Qt missing, or no display)."""
+    """No desktop window can be opened here. ``key`` names the catalog message for the reason (``cli.ui_*``)."""
+
+    def __init__(self, key: str, detail: str = "") -> None:
+        super().__init__(f"{key}: {detail}")
+        self.key = key
+        self.detail = detail
 
 
 def running_daemon(directory: Path) -> tuple[str, str] | None:
@@ -59,10 +65,21 @@ def check_gui() -> None:
         import webview  # noqa: F401
         from PyQt6 import QtWebEngineWidgets  # noqa: F401
     except ImportError as exc:
-        raise GuiUnavailable(f"pywebview with Qt is not installed ({exc.name})") from exc
+        raise GuiUnavailable("cli.ui_no_package", str(exc.name)) from exc
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
                                                  or os.environ.get("QT_QPA_PLATFORM")):
-        raise GuiUnavailable("no display (DISPLAY and WAYLAND_DISPLAY are not set)")
+        raise GuiUnavailable("cli.ui_no_display")
+    # Qt aborts the whole process when its platform plugin cannot start (no X server, missing xcb libraries), so
+    # try that once in a child process, where a failure becomes a sentence and the offer of --browser.
+    probe_qt = "import sys; from PyQt6.QtWidgets import QApplication; QApplication(sys.argv[:1])"
+    try:
+        proc = subprocess.run([sys.executable, "-c", probe_qt], capture_output=True, text=True, timeout=30,  # noqa: S603
+                              check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise GuiUnavailable("cli.ui_qt_failed", "timeout") from exc
+    if proc.returncode != 0:
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        raise GuiUnavailable("cli.ui_qt_failed", lines[0] if lines else f"exit code {proc.returncode}")
 
 
 def open_window(url: str, title: str, screenshot: Path | None = None, ready_timeout: float = 60.0) -> None:
@@ -80,7 +97,7 @@ def open_window(url: str, title: str, screenshot: Path | None = None, ready_time
         log.warning("running as root: the web engine's sandbox is disabled")
     window = webview.create_window(title, url, width=1100, height=780, min_size=(640, 480))
     if window is None:
-        raise GuiUnavailable("pywebview could not create a window")
+        raise GuiUnavailable("cli.ui_qt_failed", "pywebview could not create a window")
     func = (lambda: _screenshot(window, screenshot, ready_timeout)) if screenshot else None
     webview.start(func, gui="qt", private_mode=True)
 
@@ -115,7 +132,7 @@ def _screenshot(window: Any, path: Path, ready_timeout: float) -> None:
         time.sleep(0.5)  # let the last paint land
         app = QCoreApplication.instance()
         if app is None:
-            raise GuiUnavailable("Qt is not running")
+            raise GuiUnavailable("cli.ui_qt_failed", "Qt is not running")
         grabber = Grabber()
         grabber.moveToThread(app.thread())  # so the emitted signal is delivered (queued) in the GUI thread
         grabber.request.emit(str(path))

@@ -128,8 +128,26 @@ def test_window_starts_a_daemon_in_process_and_shows_interception(tmp_path: Path
 def test_no_window_possible_says_so_and_points_to_the_browser(tmp_path: Path) -> None:
     out = ui("--data-dir", str(tmp_path / "data"), env={"LANG": "C"})
     assert out.returncode == 2
-    assert "certguard ui --browser" in out.stderr
+    assert "no screen" in out.stderr and "certguard ui --browser" in out.stderr
     assert not (tmp_path / "data" / "api.json").exists(), "nothing was started"
+
+
+def test_without_the_gui_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked" / "webview"
+    blocked.mkdir(parents=True)  # shadows the installed pywebview, as if the extra were not installed
+    (blocked / "__init__.py").write_text("raise ImportError('not installed', name='webview')\n")
+    out = ui("--data-dir", str(tmp_path / "data"), env={"LANG": "C", "QT_QPA_PLATFORM": "offscreen",
+                                                        "PYTHONPATH": str(blocked.parent)})
+    assert out.returncode == 2, out.stderr
+    assert "pip install 'certguard[gui]'" in out.stderr and "certguard ui --browser" in out.stderr
+
+
+def test_a_display_without_an_x_server_is_a_clear_error_not_a_qt_abort(tmp_path: Path) -> None:
+    require("pywebview with Qt (the gui extra)", gui_installed())
+    out = ui("--data-dir", str(tmp_path / "data"), env={"LANG": "C", "DISPLAY": ":4242"})  # nobody listens there
+    assert out.returncode == 2, out.stderr
+    assert "Qt cannot open a window here" in out.stderr and "certguard ui --browser" in out.stderr
+    assert not (tmp_path / "data" / "api.json").exists()
 
 
 def test_browser_gets_a_one_time_login_link(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
