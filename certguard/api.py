@@ -175,6 +175,9 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
             d = v.to_dict(tr.messages(v))
             d["advice"] = tr.advice(v)
             d["allowed"] = daemon.is_allowed(v)
+            d["public_anchor_subject"] = daemon.ctx.mozilla.subject_of(v.public_anchor)
+            device = daemon.ctx.device
+            d["device_anchor_subject"] = device.subject_of(v.device_anchor) if device else None
             out.append(d)
         return out
 

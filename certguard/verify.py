@@ -41,13 +41,19 @@ class AnchorSet:
     store: Store = field(init=False, repr=False)
     sha256s: frozenset[str] = field(init=False, repr=False)
     spki_sha256s: frozenset[str] = field(init=False, repr=False)
+    subjects: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.certs:
             raise ValueError(f"anchor set {self.source!r} is empty")
         object.__setattr__(self, "store", Store(list(self.certs)))
-        object.__setattr__(self, "sha256s", frozenset(certs.fingerprint(c) for c in self.certs))
+        object.__setattr__(self, "subjects", {certs.fingerprint(c): certs.name_str(c.subject) for c in self.certs})
+        object.__setattr__(self, "sha256s", frozenset(self.subjects))
         object.__setattr__(self, "spki_sha256s", frozenset(certs.spki_sha256(c) for c in self.certs))
+
+    def subject_of(self, sha256: str | None) -> str | None:
+        """The subject of the anchor with this certificate hash (the UI names the root a chain ends at)."""
+        return self.subjects.get(sha256 or "")
 
     @classmethod
     def from_ders(cls, source: str, ders: Sequence[bytes]) -> AnchorSet:

@@ -363,7 +363,8 @@ def qaznet() -> pki.CA:
 
 
 def test_daemon_detects_interception_records_episode_and_api_is_locked(
-        tmp_path: Path, public_issuing: pki.CA, qaznet: pki.CA, serve: Callable[..., Any], ca_bundle: Path) -> None:
+        tmp_path: Path, public: pki.CA, public_issuing: pki.CA, qaznet: pki.CA, serve: Callable[..., Any],
+        ca_bundle: Path) -> None:
     genuine = public_issuing.leaf(HOST)
     forged = qaznet.leaf(HOST)
     good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
@@ -378,6 +379,8 @@ def test_daemon_detects_interception_records_episode_and_api_is_locked(
             assert info["pid"] == d.proc.pid and info["url"] == f"http://127.0.0.1:{d.port}"
             doc = d.wait_for(lambda s: s["checked_at"] is not None)
             assert doc["overall"] == "ok" and doc["results"][0]["status"] == "ok"
+            # the UI names the root the chain ends at (found among the anchors, since servers rarely send it)
+            assert doc["results"][0]["public_anchor_subject"] == certs.name_str(public.cert.subject)
 
             # API security
             assert d.request("GET", "/api/status", token=None)[0] == 401

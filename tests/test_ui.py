@@ -162,6 +162,7 @@ def test_ui_walkthrough(tmp_path: Path, browser: Any, public_issuing: pki.CA, se
             page.click(f"table.sites >> text={HOST}")
             page.wait_for_selector("ol.chain")
             chain = page.text_content("ol.chain")
+            assert en["ui.anchor_none"] in page.text_content("main"), "no public root vouches for the forged chain"
             assert "CN=Qaznet Trust Network" in chain and f"CN={HOST}" in chain
             assert page.text_content("ul.findings").count("KNOWN_STATE_INTERCEPTOR") + \
                 page.text_content("ul.findings").count("UNTRUSTED_ROOT") >= 1

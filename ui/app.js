@@ -213,6 +213,9 @@ async function sitePage(host, port) {
   out.push(r.chain.length ? el("ol", {class: "chain"}, r.chain.map((c, i) => certCard(c, i, r)))
     : el("p", {text: failureText(r)}));
   out.push(el("h2", {text: t("ui.checks")}), el("ul", {},
+    el("li", {text: r.public_anchor ? t("ui.anchor_public", {name: r.public_anchor_subject || r.public_anchor})
+                                    : t("ui.anchor_none")}),
+    r.device_anchor ? el("li", {text: t("ui.anchor_device", {name: r.device_anchor_subject || r.device_anchor})}) : null,
     el("li", {text: pinsText(r.pins)}), el("li", {text: ctText(r.ct)}),
     r.tls ? el("li", {text: `TLS: ${r.tls.version}, ${r.tls.cipher}`}) : null,
     r.address ? el("li", {text: t("ui.address", {address: r.address})}) : null));
