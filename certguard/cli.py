@@ -418,7 +418,10 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
             daemon.install_signal_handlers(h.stop)
             show(f"{h.url}/login?code={code}")
             click.echo(tr("cli.ui_serving", url=h.url), err=True)
-            h.daemon.stop.wait()
+            # Wake up now and then: a signal may be delivered to another thread, and Python runs its handler only
+            # when the main thread executes bytecode (an untimed wait could sleep through SIGTERM).
+            while not h.daemon.stop.wait(timeout=0.5):
+                pass
     sys.exit(EXIT_OK)
 
 

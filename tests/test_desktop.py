@@ -197,7 +197,12 @@ def test_print_url_serves_in_process_until_stopped(tmp_path: Path, public_issuin
         assert (data / "api.json").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # do not leave it behind for the next test to trip over
+            proc.communicate(timeout=5)
+            raise
     assert proc.returncode == 0, err
     assert not (data / "api.json").exists()
     assert (data / "api.token").read_text() not in out + err
