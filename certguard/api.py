@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import queue
 import re
@@ -39,7 +40,7 @@ from .daemon import Daemon, overall, save_settings
 from .errors import ConfigError, SettingsError
 from .i18n import Translator, available, catalog, system_language
 from .models import iso
-from .report import audit_to_json
+from .report import audit_document
 
 MAX_BODY = 64 * 1024
 SSE_KEEPALIVE = 15.0
@@ -99,12 +100,8 @@ class Sessions:
 def _login_page(tr: Translator) -> Response:
     body = (f'<!doctype html><html lang="{tr.lang}"><meta charset="utf-8"><title>certguard</title>'
             f'<link rel="stylesheet" href="/ui/style.css"><main class="login-failed"><h1>certguard</h1>'
-            f'<p>{_escape(tr("ui.login_failed"))}</p></main></html>')
+            f'<p>{html.escape(tr("ui.login_failed"))}</p></main></html>')
     return Response(body, status=403, mimetype="text/html")
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
@@ -250,7 +247,7 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
         report = daemon.audit()
         if report is None:
             return jsonify({"available": False, "roots": [], "problems": [], "notes": [], "summary": {}})
-        doc = json.loads(audit_to_json(report, translator(), datetime.now(UTC), daemon.ctx.mozilla.source))
+        doc = audit_document(report, translator(), datetime.now(UTC), daemon.ctx.mozilla.source)
         return jsonify(doc | {"available": True})
 
     @app.get("/api/settings")

@@ -17,7 +17,6 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from . import certs
-from .errors import DataError
 from .intel import IntelDB
 from .models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Verdict, iso
 from .stores import TRUSTED, Installed, Problem, StoreScan
@@ -107,20 +106,33 @@ def _match(cert: x509.Certificate, in_mozilla: bool, intel: IntelDB) -> Intercep
     return max(matches, key=lambda m: (m.kind.severity.rank, m.kind is not InterceptorKind.UNKNOWN))
 
 
-def _anchors(cert: x509.Certificate, sha256: str, verdicts: Sequence[Verdict]) -> tuple[str, ...]:
+def _served(verdicts: Sequence[Verdict]) -> list[tuple[str, Verdict, list[x509.Certificate]]]:
+    """Each observed chain, parsed once (every root of the device is compared with all of them)."""
+    out = []
+    for v in verdicts:
+        parsed = []
+        for info in v.chain:
+            try:
+                parsed.append(x509.load_pem_x509_certificate(info.pem.encode()))
+            except ValueError:
+                continue
+        out.append((v.host if v.port == 443 else f"{v.host}:{v.port}", v, parsed))
+    return out
+
+
+def _anchors(cert: x509.Certificate, sha256: str,
+             served: Sequence[tuple[str, Verdict, list[x509.Certificate]]]) -> tuple[str, ...]:
     """Observed chains this certificate anchored: it is their path anchor, it was served in them, or it directly
     signed one of their certificates (an interceptor's forged leaf is signed by its root)."""
     hosts = []
-    for v in verdicts:
-        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
+    for label, v, chain in served:
         if sha256 in (v.public_anchor, v.device_anchor) or any(c.sha256 == sha256 for c in v.chain):
             hosts.append(label)
             continue
-        for info in v.chain:
+        for c in chain:
             try:
-                served = x509.load_pem_x509_certificate(info.pem.encode())
-                if served.issuer == cert.subject:
-                    served.verify_directly_issued_by(cert)
+                if c.issuer == cert.subject:
+                    c.verify_directly_issued_by(cert)
                     hosts.append(label)
                     break
             except (ValueError, TypeError, InvalidSignature):
@@ -134,11 +146,12 @@ def judge(scan: StoreScan, mozilla: AnchorSet, intel: IntelDB, verdicts: Sequenc
         by_sha.setdefault(certs.sha256_hex(entry.der), []).append(entry)
     roots = []
     problems = list(scan.problems)
+    served = _served(verdicts)
     for sha, entries in by_sha.items():
         try:
             cert = certs.parse(entries[0].der)
-        except DataError as exc:  # readers already dropped unparsable entries; stay safe anyway
-            problems.append(Problem(entries[0].store, entries[0].location, exc.message))
+        except ValueError as exc:  # readers already dropped unparsable entries; stay safe anyway
+            problems.append(Problem(entries[0].store, entries[0].location, f"not a readable certificate ({exc})"))
             continue
         spki = certs.spki_sha256(cert)
         in_mozilla = sha in mozilla.sha256s or spki in mozilla.spki_sha256s
@@ -151,7 +164,7 @@ def judge(scan: StoreScan, mozilla: AnchorSet, intel: IntelDB, verdicts: Sequenc
             subject=certs.name_str(cert.subject), issuer=certs.name_str(cert.issuer), sha256=sha, spki_sha256=spki,
             not_after=cert.not_valid_after_utc, is_ca=certs.is_ca(cert), locations=locations, in_mozilla=in_mozilla,
             verdict=verdict, severity=_severity(verdict, trusted, match, distribution), interceptor=match,
-            anchored=_anchors(cert, sha, verdicts) if verdicts else (), distribution=distribution))
+            anchored=_anchors(cert, sha, served), distribution=distribution))
     order = {INTERCEPTOR: 0, EXTRA: 1, EXPECTED: 2}
     roots.sort(key=lambda r: (order[r.verdict], r.distribution, -r.severity.rank, r.subject))
     return AuditReport(tuple(roots), tuple(problems), tuple(scan.notes), tuple(dict.fromkeys(scan.scanned)))

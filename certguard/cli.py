@@ -58,7 +58,7 @@ def _trust_options(f: click.decorators.FC) -> click.decorators.FC:
         click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="certguard's data directory (stored CT log list, history). Default: per user."),
         click.option("--json", "as_json", is_flag=True, help="Print JSON (stable contract) instead of a table."),
-        click.option("--lang", type=click.Choice(["en", "fr", "ru", "kk"]), default=None,
+        click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
                      help="Language of the messages (default: the system locale)."),
     ]):
         f = opt(f)
@@ -224,7 +224,7 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--intel", "intel_files", type=_existing_file, multiple=True, help="Extra known interceptors (TOML).")
 @click.option("--all", "show_all", is_flag=True, help="List the certificates from Mozilla's program too.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (roots[] with store, trust and verdict).")
-@click.option("--lang", type=click.Choice(["en", "fr", "ru", "kk"]), default=None)
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None)
 def audit_command(store_paths: tuple[Path, ...], linux_root: Path | None, home: Path | None, with_check: bool,
                   sites: Path | None, connect_to: tuple[str, ...], timeout: float, ca_bundle: Path | None,
                   intel_files: tuple[Path, ...], show_all: bool, as_json: bool, lang: str | None) -> None:
@@ -383,12 +383,6 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
     tr = Translator(lang)
     cfg = _daemon_config(**options)
     window = not (use_browser or print_url)
-    if window:
-        try:
-            desktop.check_gui()
-        except desktop.GuiUnavailable as exc:
-            click.echo(tr(exc.key, detail=exc.detail), err=True)
-            sys.exit(EXIT_USAGE)
 
     def show(url: str) -> None:
         if print_url:
@@ -398,30 +392,32 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
                 click.echo(tr("cli.ui_no_browser"), err=True)
                 click.echo(url)
         else:
-            try:
-                desktop.open_window(url, tr("ui.title"), screenshot)
-            except desktop.GuiUnavailable as exc:
-                click.echo(tr(exc.key, detail=exc.detail), err=True)
-                sys.exit(EXIT_USAGE)
+            desktop.open_window(url, tr("ui.title"), screenshot)
 
-    found = desktop.running_daemon(cfg.directory)
-    if found is not None:
-        show(desktop.login_url(*found, lang))
-        sys.exit(EXIT_OK)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with host.hosted(cfg) as h, host.in_background(h, cfg.timeout + 5):
-        code = h.sessions.new_code(lang)
+    try:
         if window:
-            show(f"{h.url}/login?code={code}")
-        else:
-            # The daemon lives in this process: keep it serving the browser until Ctrl-C / SIGTERM.
-            daemon.install_signal_handlers(h.stop)
-            show(f"{h.url}/login?code={code}")
-            click.echo(tr("cli.ui_serving", url=h.url), err=True)
-            # Wake up now and then: a signal may be delivered to another thread, and Python runs its handler only
-            # when the main thread executes bytecode (an untimed wait could sleep through SIGTERM).
-            while not h.daemon.stop.wait(timeout=0.5):
-                pass
+            desktop.check_gui()
+        url = desktop.login_url(cfg.directory, lang)
+        if url is not None:
+            show(url)
+            sys.exit(EXIT_OK)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        with host.hosted(cfg) as h, host.in_background(h, cfg.timeout + 5):
+            url = f"{h.url}/login?code={h.sessions.new_code(lang)}"
+            if window:
+                show(url)  # returns when the window is closed; the in-process daemon stops with it
+            else:
+                # The daemon lives in this process: keep it serving the browser until Ctrl-C / SIGTERM.
+                daemon.install_signal_handlers(h.stop)
+                show(url)
+                click.echo(tr("cli.ui_serving", url=h.url), err=True)
+                # Wake up now and then: a signal may be delivered to another thread, and Python runs its handler
+                # only when the main thread executes bytecode (an untimed wait could sleep through SIGTERM).
+                while not h.daemon.stop.wait(timeout=0.5):
+                    pass
+    except desktop.GuiUnavailable as exc:
+        click.echo(tr(exc.key, detail=exc.detail), err=True)
+        sys.exit(EXIT_USAGE)
     sys.exit(EXIT_OK)
 
 

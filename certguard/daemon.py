@@ -25,8 +25,9 @@ from typing import Any
 from . import probe
 from .analyze import TrustContext, analyze_batch
 from .audit import AuditReport
+from .datafiles import write_atomic
 from .errors import ConfigError, SettingsError
-from .i18n import Translator
+from .i18n import LANGUAGES, Translator
 from .models import Status, Target, Verdict, iso
 from .notify import AllowRule, Notifier, allowed
 from .store import History
@@ -75,7 +76,7 @@ class Settings:
             new = replace(new, interval=float(value))
         if "language" in changes:
             lang = changes["language"]
-            if lang is not None and lang not in ("en", "fr", "ru", "kk"):
+            if lang is not None and lang not in LANGUAGES:
                 raise SettingsError("language must be one of en, fr, ru, kk (or null for the system's)",
                                     "ui.settings.err_language")
             new = replace(new, language=lang)
@@ -124,9 +125,7 @@ def load_settings(path: Path, interval: float | None = None) -> Settings:
 
 
 def save_settings(path: Path, settings: Settings) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(settings.to_dict(), indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(settings.to_dict(), indent=2).encode())
 
 
 # ---- which network are we on -------------------------------------------------------------------------------------
@@ -321,9 +320,7 @@ def write_prometheus(path: Path, rnd: Round, settings: Settings) -> None:
               "# HELP certguard_last_check_timestamp_seconds When the last round finished.",
               "# TYPE certguard_last_check_timestamp_seconds gauge",
               f"certguard_last_check_timestamp_seconds {rnd.checked_at.timestamp() if rnd.checked_at else 0:.0f}"]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, ("\n".join(lines) + "\n").encode(), mode=0o644)  # node_exporter runs as another user
 
 
 # ---- process-level pieces: one daemon per data dir, the API files, signals ---------------------------------------
@@ -359,9 +356,7 @@ def new_token(data_dir: Path) -> str:
 
 
 def write_api_info(data_dir: Path, url: str) -> None:
-    tmp = data_dir / "api.json.tmp"
-    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
-    os.replace(tmp, data_dir / "api.json")
+    write_atomic(data_dir / "api.json", json.dumps({"url": url, "pid": os.getpid()}).encode())
 
 
 def read_api_info(data_dir: Path) -> dict[str, Any] | None:

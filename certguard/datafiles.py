@@ -1,9 +1,12 @@
-"""Reading the TOML data files (shipped in ``certguard.pinned_roots`` or given by the user) with provenance."""
+"""Reading the TOML data files (shipped in ``certguard.pinned_roots`` or given by the user) with provenance, and
+writing certguard's own files atomically."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,3 +89,19 @@ def domain_matches(host: str, domain: str, include_subdomains: bool = True) -> b
     host = host.lower().rstrip(".")
     domain = domain.lower().rstrip(".")
     return host == domain or (include_subdomains and host.endswith("." + domain))
+
+
+def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part, even across a
+    crash. A unique temporary name: concurrent writers (two API requests) cannot trip over each other."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

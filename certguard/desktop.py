@@ -32,8 +32,9 @@ class GuiUnavailable(CertguardError):
         self.detail = detail
 
 
-def running_daemon(directory: Path) -> tuple[str, str] | None:
-    """``(api_url, token)`` of the daemon serving this data directory, if one answers; None if none runs."""
+def login_url(directory: Path, lang: str | None) -> str | None:
+    """A fresh one-time login URL from the daemon serving this data directory; None if none answers (not running,
+    or a stale api.json and token left by a daemon that was killed)."""
     info = read_api_info(directory)
     try:
         token = (directory / "api.token").read_text(encoding="ascii").strip()
@@ -42,19 +43,11 @@ def running_daemon(directory: Path) -> tuple[str, str] | None:
     if not info or not isinstance(info.get("url"), str):
         return None
     try:
-        status, _ = probe.local_api(info["url"], "GET", "/api/status", token)
+        status, body = probe.local_api(info["url"], "POST", "/api/login-code" + (f"?lang={lang}" if lang else ""),
+                                       token)
     except FetchError:
-        return None  # a stale api.json from a daemon that was killed
-    return (info["url"], token) if status == 200 else None
-
-
-def login_url(api_url: str, token: str, lang: str | None) -> str:
-    """A fresh one-time login URL from a running daemon."""
-    status, body = probe.local_api(api_url, "POST", "/api/login-code" + (f"?lang={lang}" if lang else ""), token)
-    if status != 201:
-        raise FetchError(api_url, f"the certguard daemon refused a login (HTTP {status})")
-    path = json.loads(body)["path"]
-    return api_url + str(path)
+        return None
+    return info["url"] + str(json.loads(body)["path"]) if status == 201 else None
 
 
 def check_gui() -> None:

@@ -378,7 +378,7 @@ def local_api(url: str, method: str, path: str, token: str, timeout: float = 5.0
         conn.request(method, path, headers={"Authorization": f"Bearer {token}", "Host": f"127.0.0.1:{parts.port}"})
         resp = conn.getresponse()
         return resp.status, resp.read(1 << 20)
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:  # HTTPException: something else now owns that port
         raise FetchError(url, f"no certguard daemon answers ({exc})") from exc
     finally:
         conn.close()

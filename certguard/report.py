@@ -106,19 +106,23 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
 
 
 def audit_to_json(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> str:
+    return json.dumps(audit_document(report, tr, generated_at, anchors), indent=2, ensure_ascii=False)
+
+
+def audit_document(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> dict[str, Any]:
+    """The audit as the JSON contract has it (``audit --json`` and the API's ``/api/audit``)."""
     roots = []
     for r in report.roots:
         d = r.to_dict()
         if r.verdict != "expected":
             d["how_to_remove"] = {loc.store: tr(f"audit.remove.{loc.store}") for loc in r.locations}
         roots.append(d)
-    doc = {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
-           "anchors": anchors, "scanned": [{"store": s, "location": loc} for s, loc in report.scanned],
-           "roots": roots,
-           "problems": [{"store": p.store, "location": p.location, "message": p.message} for p in report.problems],
-           "notes": [{"store": n.store, "location": n.location, "message": n.message} for n in report.notes],
-           "summary": report.counts()}
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
+            "anchors": anchors, "scanned": [{"store": s, "location": loc} for s, loc in report.scanned],
+            "roots": roots,
+            "problems": [{"store": p.store, "location": p.location, "message": p.message} for p in report.problems],
+            "notes": [{"store": n.store, "location": n.location, "message": n.message} for n in report.notes],
+            "summary": report.counts()}
 
 
 _AUDIT_STYLE = {"interceptor": "bold red", "extra": "yellow", "expected": "green"}

@@ -90,9 +90,7 @@ def _issuer_key(v: Verdict) -> str | None:
 def _culprit(v: Verdict) -> str:
     if v.interceptor is not None:
         return v.interceptor.name
-    if v.chain:
-        return v.chain[-1].issuer if len(v.chain) > 1 else v.chain[0].issuer
-    return v.status.value
+    return v.chain[-1].issuer if v.chain else v.status.value
 
 
 class History:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from .ct import MAX_LIST_AGE, CTLogList
+from .datafiles import write_atomic
 from .errors import DataError, FetchError
 from .models import iso, parse_iso
 from .probe import HttpResponse, Proxy, https_get
@@ -146,19 +145,6 @@ def _read_meta(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def update(feed: Feed, directory: Path, now: datetime, *, cafile: str, timeout: float = 30.0,
            proxy: Proxy | None = None, fetch: Callable[..., HttpResponse] = https_get) -> UpdateResult:
     """Download, verify and store ``feed`` in ``directory``; the previous copy is kept as ``*.previous``.
@@ -203,10 +189,10 @@ def update(feed: Feed, directory: Path, now: datetime, *, cafile: str, timeout: 
     # Copies, then atomic replaces: at every instant a complete current copy exists.
     for name in (feed.filename, feed.filename + ".sig"):
         if (directory / name).is_file():
-            _write_atomic(directory / (name + ".previous"), (directory / name).read_bytes())
-    _write_atomic(directory / (feed.filename + ".sig"), signature)
-    _write_atomic(path, body)
-    _write_atomic(meta_path, json.dumps({
+            write_atomic(directory / (name + ".previous"), (directory / name).read_bytes())
+    write_atomic(directory / (feed.filename + ".sig"), signature)
+    write_atomic(path, body)
+    write_atomic(meta_path, json.dumps({
         "feed": feed.name, "url": feed.url, "version": parsed.version, "timestamp": iso(parsed.timestamp),
         "sha256": digest, "fetched_at": iso(now), "summary": parsed.summary}, indent=2).encode())
     return UpdateResult(feed.name, path, parsed.version, parsed.timestamp, digest, parsed.summary, True,

@@ -302,3 +302,13 @@ def test_audit_check_joins_roots_to_observed_chains(tmp_path: Path, qaznet: pki.
                    "--connect-to", connect_to("www.google.com", s1), "--connect-to", connect_to("example.org", s2),
                    "--timeout", "5")
     assert "It signed the connections seen for: www.google.com" in text.output
+
+
+def test_an_unreadable_entry_handed_to_judge_is_a_problem_not_a_crash(qaznet: pki.CA) -> None:
+    # Readers drop unparsable certificates themselves; judge must not crash if one slips through anyway.
+    good = stores.Installed(certs.der_of(qaznet.cert), "file", "/tmp/roots.pem", stores.TRUSTED)
+    bad = stores.Installed(b"\x30\x03garbage", "file", "/tmp/bad.der", stores.TRUSTED)
+    report = judge(stores.StoreScan(entries=[bad, good]))
+    assert [p.location for p in report.problems] == ["/tmp/bad.der"]
+    assert "not a readable certificate" in report.problems[0].message
+    assert [r.sha256 for r in report.roots] == [certs.fingerprint(qaznet.cert)], "the readable one still counts"

@@ -525,3 +525,25 @@ def test_restart_remembers_the_last_status(tmp_path: Path, ctx_factory: Callable
                           settings=daemon.Settings())
     assert empty.latest.verdicts == []  # control
     empty.history.close()
+
+
+def test_concurrent_settings_writes_never_fail_or_leave_a_partial_file(tmp_path: Path) -> None:
+    # Two API requests may save at once: each write uses its own temporary file, then an atomic replace.
+    path = tmp_path / "settings.json"
+    errors: list[BaseException] = []
+
+    def save(i: int) -> None:
+        try:
+            for _ in range(50):
+                daemon.save_settings(path, daemon.Settings(interval=60.0 + i))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert 60 <= daemon.load_settings(path).interval < 68
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.json"], "no temporary file left behind"

@@ -209,7 +209,8 @@ def test_print_url_serves_in_process_until_stopped(tmp_path: Path, public_issuin
 
 
 def test_ui_refuses_an_unknown_language(tmp_path: Path) -> None:
-    assert ui("--print-url", "--data-dir", str(tmp_path), "--lang", "xx").returncode == 2
+    out = ui("--print-url", "--data-dir", str(tmp_path), "--lang", "xx")
+    assert out.returncode == 2 and "'xx' is not one of 'en', 'fr', 'ru', 'kk'" in out.stderr
     assert not (tmp_path / "api.json").exists()
     helptext = ui("--help").stdout
     assert "--browser" in helptext and "en|fr|ru|kk" in helptext
