@@ -17,11 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import pki
 import servers
 
-from certguard import intel, pins, truststores
-from certguard.analyze import TrustContext, analyze_chain
-from certguard.models import Target
-from certguard.probe import ProbeOptions, fetch_all, fetch_chain
-from certguard.verify import AnchorSet
+from certguard.device import anchors as truststores
+from certguard.judge import intel, pins
+from certguard.judge.analyze import TrustContext, analyze_chain
+from certguard.judge.models import Target
+from certguard.judge.verify import AnchorSet
+from certguard.probe.tls import ProbeOptions, fetch_all, fetch_chain
 
 MAX_ITERATIONS = 20_000
 

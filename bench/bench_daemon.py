@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import pki
 import servers
 
-from certguard import certs
-from certguard.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
-from certguard.store import History
+from certguard.judge import certs
+from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
+from certguard.watch.history import History
 
 SITES = 40
 ROUNDS_PER_DAY = 48  # every 30 minutes

@@ -10,8 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .errors import ConfigError
-from .models import Finding, Status, Verdict
+from certguard.errors import ConfigError
+from certguard.judge.models import Finding, Status, Verdict
 
 LANGUAGES = ("en", "fr", "ru", "kk")
 # Statuses with advice of their own when no known interceptor is named (``advice.<status>``).

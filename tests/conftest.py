@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import pki
 import servers
 
-from certguard import intel, pins
-from certguard.analyze import TrustContext
-from certguard.cli import cli
-from certguard.verify import AnchorSet
+from certguard.app.cli import cli
+from certguard.judge import intel, pins
+from certguard.judge.analyze import TrustContext
+from certguard.judge.verify import AnchorSet
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -55,7 +55,7 @@ def ctx_factory(public: pki.CA) -> Callable[..., TrustContext]:
 
 
 def spki_of(ca: pki.CA) -> str:
-    from certguard import certs
+    from certguard.judge import certs
 
     return certs.spki_sha256(ca.cert)
 

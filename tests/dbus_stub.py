@@ -11,7 +11,7 @@ from jeepney import HeaderFields, MessageType, new_method_return
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 
-from certguard import notify
+from certguard.watch import notify
 
 received: list[list[object]] = []
 ready = threading.Event()

@@ -11,10 +11,10 @@ import pki
 import pytest
 from conftest import spki_of, write_intel, write_pins
 
-from certguard import analyze as analyze_mod
-from certguard.analyze import analyze_batch, analyze_chain
-from certguard.ct import CTLogList
-from certguard.models import ProbeAttempt, ProbeFailure, Target, Verdict
+from certguard.judge import analyze as analyze_mod
+from certguard.judge.analyze import analyze_batch, analyze_chain
+from certguard.judge.ct import CTLogList
+from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, Verdict
 
 HOST = "www.example.test"
 

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from certguard import api, daemon, notify, probe
-from certguard.analyze import TrustContext
+from certguard.app import api
+from certguard.judge.analyze import TrustContext
+from certguard.probe import tls as probe
+from certguard.watch import daemon, notify
 
 TOKEN = "t" * 43
 HOST = "127.0.0.1:8123"

@@ -13,7 +13,9 @@ import pki
 import pytest
 from conftest import CheckRun, connect_to, spki_of, write_intel
 
-from certguard import audit, certs, intel, stores, truststores
+from certguard.device import anchors as truststores
+from certguard.device import stores
+from certguard.judge import audit, certs, intel
 
 QAZNET_SUBJECT = ("Qaznet Trust Network", None, "KZ")
 

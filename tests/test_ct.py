@@ -12,8 +12,8 @@ import pytest
 from conftest import SHARED_DATA
 from cryptography import x509
 
-from certguard import ct
 from certguard.errors import DataError
+from certguard.judge import ct
 
 HOST = "ct.example.test"
 

@@ -24,13 +24,16 @@ import pytest
 import servers
 from conftest import connect_to
 
-from certguard import certs, daemon, notify, probe, service, store
-from certguard.analyze import TrustContext
+from certguard.data.targets import ConnectTo, apply_overrides, parse_target
 from certguard.errors import ConfigError
-from certguard.findings import FindingId
 from certguard.i18n import Translator
-from certguard.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
-from certguard.targets import ConnectTo, apply_overrides, parse_target
+from certguard.judge import certs
+from certguard.judge.analyze import TrustContext
+from certguard.judge.findings import FindingId
+from certguard.judge.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
+from certguard.probe import tls as probe
+from certguard.watch import daemon, notify, service
+from certguard.watch import history as store
 
 HOST = "mail.example.org"  # not pinned: the test public root is its genuine CA
 

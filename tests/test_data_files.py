@@ -7,9 +7,10 @@ import json
 import pytest
 from conftest import SHARED_DATA
 
-from certguard import intel, pins, truststores
-from certguard.models import InterceptorKind
-from certguard.targets import load_site_list
+from certguard.data.targets import load_site_list
+from certguard.device import anchors as truststores
+from certguard.judge import intel, pins
+from certguard.judge.models import InterceptorKind
 
 KAZAKH_SPKIS = {
     "8e12d0cb3b7df3ea2257579489fd8658c95603ea6cf4b73163a41eb7b7e93fee",

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from certguard import audit, daemon, i18n, stores
-from certguard.findings import FindingId
-from certguard.models import InterceptorKind, MatchStrength, ProbeFailure, Severity, Status
+from certguard import i18n
+from certguard.device import stores
+from certguard.judge import audit
+from certguard.judge.findings import FindingId
+from certguard.judge.models import InterceptorKind, MatchStrength, ProbeFailure, Severity, Status
+from certguard.watch import daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
@@ -40,7 +43,7 @@ DYNAMIC: dict[str, set[str]] = {
 
 def used_keys() -> set[str]:
     """Literal keys in the package and the UI, plus every key a dynamic prefix can produce."""
-    sources = [*ROOT.joinpath("certguard").glob("*.py"), *ROOT.joinpath("ui").glob("*.js"),
+    sources = [*ROOT.joinpath("certguard").rglob("*.py"), *ROOT.joinpath("ui").glob("*.js"),
                *ROOT.joinpath("ui").glob("*.html")]
     keys = {m.group(1) for path in sources for m in _LITERAL.finditer(path.read_text(encoding="utf-8"))}
     keys = {k for k in keys if not k.endswith(".")}  # a prefix in front of a run-time value

@@ -11,8 +11,8 @@ import pki
 import pytest
 import servers
 
-from certguard.models import ProbeFailure, Target
-from certguard.probe import ProbeOptions, Proxy, fetch_all, fetch_chain
+from certguard.judge.models import ProbeFailure, Target
+from certguard.probe.tls import ProbeOptions, Proxy, fetch_all, fetch_chain
 
 HOST = "site.example.test"
 
@@ -128,7 +128,7 @@ def test_errno_mapping_and_resolved_address_is_used() -> None:
 
     # Loopback cannot produce ENETUNREACH, so the errno mapping is checked directly; the resolver's answer
     # (127.0.0.1:9, where nothing listens) must be the address connected to.
-    from certguard.probe import _os_failure
+    from certguard.probe.tls import _os_failure
 
     assert _os_failure(OSError(errno.ENETUNREACH, "x")) is ProbeFailure.NETWORK_UNREACHABLE
     assert _os_failure(OSError(errno.ECONNRESET, "x")) is ProbeFailure.RESET

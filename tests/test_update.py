@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from servers import HTTPSFiles, Route
 
-from certguard import update
+from certguard.data import update
 from certguard.errors import DataError, FetchError
 
 LIST, SIG = "/ct/log_list/v3/log_list.json", "/ct/log_list/v3/log_list.sig"

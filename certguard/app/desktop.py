@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import probe
-from .daemon import read_api_info
-from .errors import CertguardError, FetchError
+from certguard.errors import CertguardError, FetchError
+from certguard.probe import tls as probe
+from certguard.watch.daemon import read_api_info
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import datafiles
-from .errors import ConfigError, DataError
-from .models import Target
+from certguard.data import files as datafiles
+from certguard.errors import ConfigError, DataError
+from certguard.judge.models import Target
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\.?$", re.I)
 

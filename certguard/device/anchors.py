@@ -15,8 +15,8 @@ from pathlib import Path
 
 import certifi
 
-from .errors import DataError
-from .verify import AnchorSet
+from certguard.errors import DataError
+from certguard.judge.verify import AnchorSet
 
 # Linux bundle locations, in the order distributions use them (same list as Go's crypto/x509 and truststore).
 LINUX_BUNDLES = (

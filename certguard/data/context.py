@@ -7,10 +7,11 @@ from pathlib import Path
 
 import platformdirs
 
-from . import intel, pins, truststores
-from .analyze import TrustContext
-from .ct import CTLogList
-from .errors import DataError
+from certguard.device import anchors as truststores
+from certguard.errors import DataError
+from certguard.judge import intel, pins
+from certguard.judge.analyze import TrustContext
+from certguard.judge.ct import CTLogList
 
 CT_LIST_NAME = "ct_log_list.json"
 

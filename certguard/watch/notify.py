@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import ConfigError
-from .i18n import Translator
-from .models import Status, Verdict
+from certguard.errors import ConfigError
+from certguard.i18n import Translator
+from certguard.judge.models import Status, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import certs
-from .errors import DataError
+from certguard.errors import DataError
+from certguard.judge import certs
 
 # What a store says about a certificate, for TLS servers. Only TRUSTED makes it an anchor.
 TRUSTED, UNTRUSTED, DISTRUSTED = "trusted", "untrusted", "distrusted"

@@ -27,17 +27,23 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from . import __version__, audit, certs, daemon, desktop, host, pins, probe, service, stores, truststores
-from . import update as update_mod
-from .analyze import TrustContext, analyze_batch, analyze_chain
-from .context import data_dir as data_dir_of
-from .context import load_trust_context
-from .errors import CertguardError
-from .host import DaemonConfig
-from .i18n import LANGUAGES, Translator
-from .models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
-from .report import audit_to_json, render_audit_text, render_text, to_json
-from .targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
+from certguard import __version__
+from certguard.app import desktop
+from certguard.app.render import audit_to_json, render_audit_text, render_text, to_json
+from certguard.data import update as update_mod
+from certguard.data.context import data_dir as data_dir_of
+from certguard.data.context import load_trust_context
+from certguard.data.targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
+from certguard.device import anchors as truststores
+from certguard.device import stores
+from certguard.errors import CertguardError
+from certguard.i18n import LANGUAGES, Translator
+from certguard.judge import audit, certs, pins
+from certguard.judge.analyze import TrustContext, analyze_batch, analyze_chain
+from certguard.judge.models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
+from certguard.probe import tls as probe
+from certguard.watch import daemon, host, service
+from certguard.watch.host import DaemonConfig
 
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 

@@ -13,11 +13,11 @@ from datetime import datetime
 
 from cryptography import x509
 
-from . import certs
-from .ct import CTLogList, CTResult, check_ct
-from .findings import FindingId
-from .intel import IntelDB
-from .models import (
+from certguard.judge import certs
+from certguard.judge.ct import CTLogList, CTResult, check_ct
+from certguard.judge.findings import FindingId
+from certguard.judge.intel import IntelDB
+from certguard.judge.models import (
     Finding,
     InterceptorKind,
     InterceptorMatch,
@@ -30,8 +30,8 @@ from .models import (
     TLSInfo,
     Verdict,
 )
-from .pins import PinDB
-from .verify import AnchorSet, PathError, PathResult, build_path
+from certguard.judge.pins import PinDB
+from certguard.judge.verify import AnchorSet, PathError, PathResult, build_path
 
 log = logging.getLogger(__name__)
 

@@ -35,12 +35,12 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import __version__
-from .daemon import Daemon, overall, save_settings
-from .errors import ConfigError, SettingsError
-from .i18n import Translator, available, catalog, system_language
-from .models import iso
-from .report import audit_document
+from certguard import __version__
+from certguard.app.render import audit_document
+from certguard.errors import ConfigError, SettingsError
+from certguard.i18n import Translator, available, catalog, system_language
+from certguard.judge.models import iso
+from certguard.watch.daemon import Daemon, overall, save_settings
 
 MAX_BODY = 64 * 1024
 SSE_KEEPALIVE = 15.0

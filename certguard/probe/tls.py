@@ -30,9 +30,9 @@ from urllib.parse import unquote, urlsplit
 
 from OpenSSL import SSL, crypto
 
-from . import __version__
-from .errors import ConfigError, FetchError
-from .models import ProbeAttempt, ProbeFailure, Target, TLSInfo
+from certguard import __version__
+from certguard.errors import ConfigError, FetchError
+from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, TLSInfo
 
 log = logging.getLogger(__name__)
 

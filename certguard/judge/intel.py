@@ -11,9 +11,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import certs, datafiles
-from .errors import DataError
-from .models import InterceptorKind, InterceptorMatch, MatchStrength
+from certguard.data import files as datafiles
+from certguard.errors import DataError
+from certguard.judge import certs
+from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength
 
 
 @dataclass(frozen=True)

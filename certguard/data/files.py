@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from certguard.errors import DataError
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.certificate_transparency import SignedCertificateTimestamp
 
-from . import certs
-from .errors import DataError
-from .findings import FindingId
-from .models import Finding, Severity, iso, parse_iso
+from certguard.errors import DataError
+from certguard.judge import certs
+from certguard.judge.findings import FindingId
+from certguard.judge.models import Finding, Severity, iso, parse_iso
 
 # Chrome stops enforcing CT when its log list is older than this (and so do we: a stale list misjudges new logs).
 MAX_LIST_AGE = timedelta(days=70)

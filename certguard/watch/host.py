@@ -18,9 +18,13 @@ from pathlib import Path
 
 from waitress.server import TcpWSGIServer, create_server
 
-from . import api, audit, daemon, notify, probe, stores
-from .context import load_trust_context
-from .targets import ConnectTo, Resolve, apply_overrides
+from certguard.app import api
+from certguard.data.context import load_trust_context
+from certguard.data.targets import ConnectTo, Resolve, apply_overrides
+from certguard.device import stores
+from certguard.judge import audit
+from certguard.probe import tls as probe
+from certguard.watch import daemon, notify
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
-from .analyze import TrustContext
-from .audit import AuditReport
-from .i18n import Translator
-from .models import Severity, Status, Verdict, iso
+from certguard import __version__
+from certguard.i18n import Translator
+from certguard.judge.analyze import TrustContext
+from certguard.judge.audit import AuditReport
+from certguard.judge.models import Severity, Status, Verdict, iso
 
 _STYLE = {Status.OK: "green", Status.INTERCEPTED: "bold red", Status.SUSPICIOUS: "bold yellow",
           Status.CAPTIVE_PORTAL: "yellow", Status.MISCONFIGURED: "yellow", Status.BLOCKED: "magenta",

@@ -16,11 +16,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from . import certs
-from .intel import IntelDB
-from .models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Verdict, iso
-from .stores import TRUSTED, Installed, Problem, StoreScan
-from .verify import AnchorSet
+from certguard.device.stores import TRUSTED, Installed, Problem, StoreScan
+from certguard.judge import certs
+from certguard.judge.intel import IntelDB
+from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Verdict, iso
+from certguard.judge.verify import AnchorSet
 
 EXPECTED, EXTRA, INTERCEPTOR = "expected", "extra", "interceptor"
 

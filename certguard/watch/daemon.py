@@ -22,16 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import probe
-from .analyze import TrustContext, analyze_batch
-from .audit import AuditReport
-from .datafiles import write_atomic
-from .errors import ConfigError, SettingsError
-from .i18n import LANGUAGES, Translator
-from .models import Status, Target, Verdict, iso
-from .notify import AllowRule, Notifier, allowed
-from .store import History
-from .targets import load_site_list, parse_target
+from certguard.data.files import write_atomic
+from certguard.data.targets import load_site_list, parse_target
+from certguard.errors import ConfigError, SettingsError
+from certguard.i18n import LANGUAGES, Translator
+from certguard.judge.analyze import TrustContext, analyze_batch
+from certguard.judge.audit import AuditReport
+from certguard.judge.models import Status, Target, Verdict, iso
+from certguard.probe import tls as probe
+from certguard.watch.history import History
+from certguard.watch.notify import AllowRule, Notifier, allowed
 
 log = logging.getLogger(__name__)
 

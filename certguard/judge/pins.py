@@ -14,10 +14,11 @@ from typing import Any
 
 from cryptography import x509
 
-from . import certs, datafiles
-from .errors import DataError
-from .models import PinOutcome
-from .verify import AnchorSet
+from certguard.data import files as datafiles
+from certguard.errors import DataError
+from certguard.judge import certs
+from certguard.judge.models import PinOutcome
+from certguard.judge.verify import AnchorSet
 
 
 @dataclass(frozen=True)

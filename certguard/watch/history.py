@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
-from .findings import FindingId
-from .models import Finding, Severity, Status, Verdict, iso, parse_iso
+from certguard.errors import DataError
+from certguard.judge.findings import FindingId
+from certguard.judge.models import Finding, Severity, Status, Verdict, iso, parse_iso
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: first schema

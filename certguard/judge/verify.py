@@ -17,8 +17,8 @@ from cryptography import x509
 from cryptography.x509 import DNSName, IPAddress
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
-from . import certs
-from .errors import DataError
+from certguard.errors import DataError
+from certguard.judge import certs
 
 
 class PathError(str, Enum):

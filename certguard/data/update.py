@@ -20,11 +20,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from .ct import MAX_LIST_AGE, CTLogList
-from .datafiles import write_atomic
-from .errors import DataError, FetchError
-from .models import iso, parse_iso
-from .probe import HttpResponse, Proxy, https_get
+from certguard.data.files import write_atomic
+from certguard.errors import DataError, FetchError
+from certguard.judge.ct import MAX_LIST_AGE, CTLogList
+from certguard.judge.models import iso, parse_iso
+from certguard.probe.tls import HttpResponse, Proxy, https_get
 
 # Google's key for Chrome's CT log list (RSA-4096, PKCS#1 v1.5 with SHA-256), as published at
 # https://www.gstatic.com/ct/log_list/v3/log_list_pubkey.pem. Written here, not downloaded: a key fetched beside
