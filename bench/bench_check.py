@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import pki
 import servers
 
-from certguard.device import anchors as truststores
-from certguard.judge import intel, pins
+from certguard import device
+from certguard.data import anchors as truststores
+from certguard.data import intel, pins
 from certguard.judge.analyze import TrustContext, analyze_chain
 from certguard.judge.models import Target
 from certguard.judge.verify import AnchorSet
@@ -62,7 +63,8 @@ def bench_analyze(seconds: float) -> None:
         dt = time.perf_counter() - t0
         print(f"analyze, {label}: {n / dt:.0f} verdicts/s")
     t0 = time.perf_counter()
-    TrustContext(mozilla=truststores.mozilla(), device=truststores.device(), pins=pins.load(), intel=intel.load())
+    TrustContext(mozilla=truststores.mozilla(), device=device.device_anchors(device.read_device()),
+                 pins=pins.load(), intel=intel.load())
     print(f"load trust context (certifi + device store + pins + intel): {(time.perf_counter() - t0) * 1000:.0f} ms")
 
 

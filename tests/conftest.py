@@ -20,7 +20,7 @@ import pki
 import servers
 
 from certguard.app.cli import cli
-from certguard.judge import intel, pins
+from certguard.data import intel, pins
 from certguard.judge.analyze import TrustContext
 from certguard.judge.verify import AnchorSet
 

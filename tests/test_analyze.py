@@ -11,7 +11,7 @@ import pki
 import pytest
 from conftest import spki_of, write_intel, write_pins
 
-from certguard.judge import analyze as analyze_mod
+from certguard.judge import signals as signals_mod
 from certguard.judge.analyze import analyze_batch, analyze_chain
 from certguard.judge.ct import CTLogList
 from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, Verdict
@@ -57,9 +57,16 @@ def test_state_beats_benign_when_both_match(ctx_factory: Any, now: Any, tmp_path
     assert v.interceptor is not None and v.interceptor.kind.value == "state"
 
 
-def test_malformed_leaf_is_error_not_a_guess(ctx_factory: Any, now: Any, public_issuing: pki.CA) -> None:
+def test_unreadable_leaf_is_loud_never_error(ctx_factory: Any, now: Any, public_issuing: pki.CA) -> None:
+    # A leaf nobody can read is the server's doing, not certguard's bug: never "error", never quiet.
     v = analyze_chain(HOST, 443, [b"\x30\x03garbage"], ctx_factory(), now)
-    assert (v.status.value, ids(v)) == ("error", ["MALFORMED_CERTIFICATE"])
+    assert (v.status.value, v.severity.value, v.rule) == ("suspicious", "critical", "unreadable_leaf")
+    assert ids(v) == ["UNREADABLE_LEAF", "MALFORMED_CERTIFICATE"]
+    # ... and when the unreadable leaf carries the site's name, it is a forgery that hid its names: intercepted.
+    forged = pki.der(pki.root("Forger").leaf(HOST).cert)
+    broken = forged[:4] + b"\x02" + forged[5:]  # the TBSCertificate is no longer a SEQUENCE: nothing parses
+    v = analyze_chain(HOST, 443, [broken], ctx_factory(), now)
+    assert (v.status.value, v.rule) == ("intercepted", "no_public_root")
     leaf = public_issuing.leaf(HOST)
     v2 = analyze_chain(HOST, 443, [pki.der(leaf.cert), b"not a cert", pki.der(public_issuing.cert)], ctx_factory(), now)
     assert v2.status.value == "ok" and "MALFORMED_CERTIFICATE" in ids(v2)
@@ -162,7 +169,7 @@ def test_a_bug_in_the_core_is_an_error_verdict(ctx_factory: Any, now: Any, publi
     def boom(*a: Any, **k: Any) -> Any:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(analyze_mod, "build_path", boom)
+    monkeypatch.setattr(signals_mod, "build_path", boom)
     v = analyze_batch([attempt], ctx_factory(), now)[0]
     assert (v.status.value, ids(v)) == ("error", ["INTERNAL_ERROR"])
     assert "simulated bug" in v.findings[0].evidence_dict["detail"]

@@ -13,9 +13,11 @@ import pki
 import pytest
 from conftest import CheckRun, connect_to, spki_of, write_intel
 
-from certguard.device import anchors as truststores
-from certguard.device import stores
-from certguard.judge import audit, certs, intel
+from certguard import device
+from certguard.data import anchors as truststores
+from certguard.data import intel
+from certguard.device import linux, macos, nss
+from certguard.judge import audit, certs, storescan, verify
 
 QAZNET_SUBJECT = ("Qaznet Trust Network", None, "KZ")
 
@@ -47,7 +49,8 @@ def by_subject(report: audit.AuditReport, cn: str) -> audit.AuditedRoot:
     return next(r for r in report.roots if f"CN={cn}" in r.subject.replace("\\,", ","))
 
 
-def judge(scan: stores.StoreScan, intel_files: Sequence[Path] = (), verdicts: Sequence[Any] = ()) -> audit.AuditReport:
+def judge(scan: storescan.StoreScan, intel_files: Sequence[Path] = (),
+          verdicts: Sequence[Any] = ()) -> audit.AuditReport:
     return audit.judge(scan, truststores.mozilla(), intel.load(intel_files), verdicts)
 
 
@@ -60,7 +63,7 @@ def test_nss_trust_flags_decide_tls_trust(tmp_path: Path, qaznet: pki.CA, mozill
                                   ("Other, Untrusted CA", other.cert, ",,"),
                                   ("Client Auth Only CA", client_only.cert, "T,,"),
                                   ("Mozilla root", mozilla_root, "C,,")])
-    report = judge(stores.read_path(db))
+    report = judge(device.read_path(db))
     q = by_subject(report, "Qaznet Trust Network")
     assert q.verdict == audit.INTERCEPTOR and q.trusted and q.locations[0].detail == "CT,C,C"
     assert q.interceptor is not None and q.interceptor.entry_id == "kz-qaznet-2019"
@@ -111,13 +114,77 @@ def test_parse_certutil_listing_with_odd_nicknames() -> None:
                "Qaznet Trust Network                                         CT,C,C\n"
                "Other, untrusted                                             ,,   \n"
                "Peer exception - example.test                                P,,\n")
-    assert stores.parse_certutil_list(listing) == [("Qaznet Trust Network", "CT,C,C"), ("Other, untrusted", ",,"),
-                                                   ("Peer exception - example.test", "P,,")]
-    assert stores.nss_trust("CT,C,C") == stores.TRUSTED
-    assert stores.nss_trust("P,,") == stores.TRUSTED
-    assert stores.nss_trust("p,p,p") == stores.DISTRUSTED
-    assert stores.nss_trust("c,c,c") == stores.UNTRUSTED
-    assert stores.nss_trust(",C,") == stores.UNTRUSTED  # trusted for e-mail only
+    assert nss.parse_certutil_list(listing) == [("Qaznet Trust Network", "CT,C,C"), ("Other, untrusted", ",,"),
+                                                ("Peer exception - example.test", "P,,")]
+    assert nss.nss_trust("CT,C,C") == storescan.TRUSTED
+    assert nss.nss_trust("P,,") == storescan.TRUSTED
+    assert nss.nss_trust("p,p,p") == storescan.DISTRUSTED
+    assert nss.nss_trust("c,c,c") == storescan.UNTRUSTED
+    assert nss.nss_trust(",C,") == storescan.UNTRUSTED  # trusted for e-mail only
+
+
+ISCA_SUBJECT = pki.name("Information Security Certification Authority", "ISCA", "KZ")
+
+
+@pytest.mark.parametrize(("nick_a", "nick_b"), [("ISCA trusted", "ISCA untrusted"), ("ISCA", "ISCA")])
+def test_nss_trust_is_per_certificate_when_two_roots_share_a_subject(tmp_path: Path, nick_a: str,
+                                                                     nick_b: str) -> None:
+    """Two Kazakh "ISCA" roots with one subject: one trusted (C,,), one present but untrusted (,,). NSS keeps
+    certificates in subject lists, so each nickname prints both; trust must follow the certificate (also when
+    both were imported under one nickname)."""
+    trusted, untrusted = pki.CA(subject=ISCA_SUBJECT), pki.CA(subject=ISCA_SUBJECT)
+    assert trusted.cert.subject == untrusted.cert.subject and pki.der(trusted.cert) != pki.der(untrusted.cert)
+    db = nss_db(tmp_path / "db", [(nick_a, trusted.cert, "C,,"), (nick_b, untrusted.cert, ",,")])
+    # Given: the trap is real, certutil exports both certificates for either nickname
+    for nick in (nick_a, nick_b):
+        pem = subprocess.run(["certutil", "-L", "-d", f"sql:{db}", "-n", nick, "-a"], check=True,
+                             capture_output=True).stdout
+        assert pem.count(b"-----BEGIN CERTIFICATE-----") == 2
+
+    # When
+    scan = device.read_path(db)
+
+    # Then: one entry per certificate, each with its own flags and nickname
+    got = sorted((e.trust, certs.sha256_hex(e.der), e.location, e.detail) for e in scan.entries)
+    assert got == sorted([
+        (storescan.TRUSTED, certs.fingerprint(trusted.cert), f"{db}: {nick_a}", "C,,"),
+        (storescan.UNTRUSTED, certs.fingerprint(untrusted.cert), f"{db}: {nick_b}", ",,"),
+    ])
+    assert scan.problems == []
+    assert [r.sha256 for r in judge(scan).roots if r.trusted] == [certs.fingerprint(trusted.cert)]
+    anchors = device.device_anchors(scan)
+    assert anchors is not None and anchors.sha256s == {certs.fingerprint(trusted.cert)}
+
+
+def _certutil_runner(listing: str, pems: dict[str, bytes], text: str) -> device.Runner:
+    """certutil that lists ``listing``, exports ``pems[nick]`` and prints ``text`` for every ``-n NICK``."""
+    def run(argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
+        if "-n" not in argv:
+            return subprocess.CompletedProcess(argv, 0, listing.encode(), b"")
+        nick = argv[argv.index("-n") + 1]
+        out = pems[nick] if "-a" in argv else text.encode()
+        return subprocess.CompletedProcess(argv, 0, out, b"")
+    return run
+
+
+def test_nss_without_per_certificate_flags_never_guesses_trust(tmp_path: Path) -> None:
+    """If certutil's text gives no trust block for a certificate, a nickname naming exactly one certificate keeps
+    its listing flags; one naming several (shared subject) is not counted as trusted, and says why."""
+    (tmp_path / "cert9.db").write_bytes(b"")
+    a, b = pki.CA(subject=ISCA_SUBJECT), pki.CA(subject=ISCA_SUBJECT)
+    header = "\nCertificate Nickname    Trust Attributes\n                        SSL,S/MIME,JAR/XPI\n\n"
+    single = _certutil_runner(header + "ISCA trusted    C,,\n", {"ISCA trusted": pki.pem(a.cert)}, "garbled")
+    one = device.read_path(tmp_path, run=single)
+    assert [(e.trust, e.detail) for e in one.entries] == [(storescan.TRUSTED, "C,,")] and one.problems == []
+
+    both = pki.pem(a.cert) + pki.pem(b.cert)
+    shared = _certutil_runner(header + "ISCA trusted    C,,\nISCA untrusted    ,,\n",
+                              {"ISCA trusted": both, "ISCA untrusted": both}, "garbled")
+    scan = device.read_path(tmp_path, run=shared)
+    assert sorted(certs.sha256_hex(e.der) for e in scan.entries) == sorted(
+        [certs.fingerprint(a.cert), certs.fingerprint(b.cert)]), "each certificate once"
+    assert {e.trust for e in scan.entries} == {storescan.UNTRUSTED}
+    assert len(scan.problems) == 2 and all("printed no trust flags" in p.message for p in scan.problems)
 
 
 # ---- Firefox / Chromium profiles and a Linux tree ----------------------------------------------------------
@@ -144,7 +211,7 @@ def test_linux_tree_bundle_anchors_and_malformed_files(tmp_path: Path, qaznet: p
         "truncated.der": pki.der(local.cert)[:100],
     }, shipped=[mozilla_root, removed_from_mozilla.cert])
     (root / "usr/local/share/ca-certificates/dangling.crt").symlink_to(tmp_path / "nowhere.crt")
-    report = judge(stores.read_linux(root))
+    report = judge(linux.read_linux(root))
 
     assert by_subject(report, "Qaznet Trust Network").verdict == audit.INTERCEPTOR
     acme = by_subject(report, "Corporate Inspection CA")
@@ -172,7 +239,7 @@ def test_firefox_profiles_snap_chromium_and_enterprise_roots(tmp_path: Path, qaz
                                        + "\n")
     nss_db(home / ".pki/nssdb", [("Qaznet Trust Network", qaznet.cert, "CT,C,C")])
 
-    report = judge(stores.read_device("Linux", home, linux_root=tmp_path / "empty-fs"))
+    report = judge(device.read_device("Linux", home, linux_root=tmp_path / "empty-fs"))
     q = by_subject(report, "Qaznet Trust Network")
     assert {loc.store for loc in q.locations} == {"nss-firefox", "nss-chromium"}
     assert any("default-release" in loc.location for loc in q.locations)
@@ -184,8 +251,45 @@ def test_firefox_profiles_snap_chromium_and_enterprise_roots(tmp_path: Path, qaz
 
 def test_no_profiles_no_notes(tmp_path: Path) -> None:
     """Control: an empty home yields no store, no note, and no crash."""
-    scan = stores.read_device("Linux", tmp_path, linux_root=tmp_path)
+    scan = device.read_device("Linux", tmp_path, linux_root=tmp_path)
     assert scan.entries == [] and scan.notes == [] and scan.problems == []
+
+
+def test_device_anchors_include_a_root_only_in_chromium_nss(tmp_path: Path, mozilla_root: Any) -> None:
+    """`check`'s device anchors come from the same scan as `audit`: a root only in ~/.pki/nssdb counts."""
+    inspector = pki.root("Chromium Only Inspection CA", "ACME Corp", "KZ")
+    forged = inspector.leaf("www.google.com")
+    fs = fake_linux(tmp_path / "fs", [mozilla_root], {})
+    nss_db(tmp_path / ".pki/nssdb", [("ACME inspection", inspector.cert, "C,,")])
+
+    anchors = device.device_anchors(device.read_device("Linux", tmp_path, linux_root=fs))
+
+    assert anchors is not None and anchors.source == "device (linux, nss-chromium)"
+    assert anchors.sha256s == {certs.fingerprint(inspector.cert), certs.fingerprint(mozilla_root)}
+    assert verify.build_path(forged.cert, [], anchors, "www.google.com", pki.NOW).ok
+
+
+def test_device_anchors_leave_out_an_untrusted_nss_root(tmp_path: Path) -> None:
+    """Control: the same root in Chromium's database with ``,,`` is read (audit lists it) but is no anchor."""
+    inspector = pki.root("Chromium Only Inspection CA", "ACME Corp", "KZ")
+    home = tmp_path / "home"
+    nss_db(home / ".pki/nssdb", [("ACME inspection", inspector.cert, ",,")])
+
+    scan = device.read_device("Linux", home, linux_root=tmp_path / "empty-fs")
+
+    assert [(e.store, e.trust) for e in scan.entries] == [("nss-chromium", storescan.UNTRUSTED)]
+    assert device.device_anchors(scan) is None
+
+
+def test_device_anchors_skip_unloadable_and_duplicate_certificates(qaznet: pki.CA) -> None:
+    good = storescan.Installed(pki.der(qaznet.cert), "linux", "/etc/ssl/certs/ca-certificates.crt", storescan.TRUSTED)
+    again = storescan.Installed(pki.der(qaznet.cert), "nss-chromium", "nssdb: Qaznet", storescan.TRUSTED)
+    bad = storescan.Installed(b"\x30\x03garbage", "file", "/tmp/bad.der", storescan.TRUSTED)
+    scan = storescan.StoreScan(entries=[bad, good, again], scanned=[("file", "/tmp/bad.der"), ("linux", "x")])
+    assert scan.trusted_ders() == [b"\x30\x03garbage", pki.der(qaznet.cert)]
+    anchors = device.device_anchors(scan)
+    assert anchors is not None and [certs.fingerprint(c) for c in anchors.certs] == [certs.fingerprint(qaznet.cert)]
+    assert device.device_anchors(storescan.StoreScan(entries=[bad])) is None, "nothing loadable: no anchors"
 
 
 # ---- macOS (recorded `security` behaviour) ------------------------------------------------------------------
@@ -201,7 +305,7 @@ SSL_OID = bytes.fromhex("2a864886f763640103")  # 1.2.840.113635.100.1.3 (AppleX5
 SMIME_OID = bytes.fromhex("2a864886f763640108")  # 1.2.840.113635.100.1.8 (SMIME)
 
 
-def macos_runner(keychains: dict[str, list[Any]], admin: dict[str, Any] | None) -> stores.Runner:
+def macos_runner(keychains: dict[str, list[Any]], admin: dict[str, Any] | None) -> device.Runner:
     """Answers like /usr/bin/security: find-certificate -a -p prints PEM; trust-settings-export writes the
     plist in the format of SecTrustSettingsCreateExternalRepresentation, or fails with no settings."""
     def run(argv: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
@@ -232,18 +336,18 @@ def test_macos_keychains_and_trust_settings(tmp_path: Path, qaznet: pki.CA, mozi
         sha1(denied.cert): {"trustSettings": [_policy(SSL_OID, "sslServer", 3)]},
         sha1(smime_only.cert): {"trustSettings": [_policy(SMIME_OID, "SMIME", 1)]},
     }
-    run = macos_runner({stores.MACOS_SYSTEM_ROOTS: [mozilla_root],
-                        stores.MACOS_SYSTEM: [qaznet.cert, denied.cert, no_setting.cert, smime_only.cert]}, admin)
-    report = judge(stores.read_device("Darwin", tmp_path, run=run))
+    run = macos_runner({macos.MACOS_SYSTEM_ROOTS: [mozilla_root],
+                        macos.MACOS_SYSTEM: [qaznet.cert, denied.cert, no_setting.cert, smime_only.cert]}, admin)
+    report = judge(device.read_device("Darwin", tmp_path, run=run))
     assert by_subject(report, "Qaznet Trust Network").trusted
-    assert by_subject(report, "Denied CA").locations[0].trust == stores.DISTRUSTED
+    assert by_subject(report, "Denied CA").locations[0].trust == storescan.DISTRUSTED
     assert not by_subject(report, "No Setting CA").trusted, "in System.keychain without a trust setting"
     assert not by_subject(report, "SMIME Only CA").trusted
     assert [r.trusted for r in report.roots if r.verdict == audit.EXPECTED] == [True]
     assert report.problems == (), "a missing login keychain is not a problem"
     # control: without the admin trust settings the same Qaznet copy is not trusted
-    plain = judge(stores.read_device("Darwin", tmp_path, run=macos_runner(
-        {stores.MACOS_SYSTEM_ROOTS: [], stores.MACOS_SYSTEM: [qaznet.cert]}, None)))
+    plain = judge(device.read_device("Darwin", tmp_path, run=macos_runner(
+        {macos.MACOS_SYSTEM_ROOTS: [], macos.MACOS_SYSTEM: [qaznet.cert]}, None)))
     assert not by_subject(plain, "Qaznet Trust Network").trusted
 
 
@@ -254,10 +358,11 @@ def test_trust_settings_rules() -> None:
         "CC": {"trustSettings": [_policy(SSL_OID, "sslServer", 4)]},  # unspecified
         "DD": {"trustSettings": [_policy(SSL_OID, "sslServer", 1), _policy(SSL_OID, "sslServer", 3)]},
     }, "trustVersion": 1})
-    got = {k: v[0] for k, v in stores.parse_trust_settings(plist).items()}
-    assert got == {"AA": stores.TRUSTED, "BB": stores.TRUSTED, "CC": stores.UNTRUSTED, "DD": stores.DISTRUSTED}
+    got = {k: v[0] for k, v in macos.parse_trust_settings(plist).items()}
+    assert got == {"AA": storescan.TRUSTED, "BB": storescan.TRUSTED, "CC": storescan.UNTRUSTED,
+                   "DD": storescan.DISTRUSTED}
     with pytest.raises(Exception, match="not a trust-settings plist"):
-        stores.parse_trust_settings(b"<html>")
+        macos.parse_trust_settings(b"<html>")
 
 
 # ---- Windows (injected store contents, as ssl.enum_certificates returns them) ------------------------------
@@ -271,7 +376,7 @@ def test_windows_stores(qaznet: pki.CA, mozilla_root: Any) -> None:
                  (b"\x30\x03\x02\x01\x00", "x509_asn", True), (b"pkcs7", "pkcs_7_asn", True)],
         "CA": [(pki.der(inter.cert), "x509_asn", True)],
     }
-    report = judge(stores.read_device("Windows", Path("/nonexistent"), enum=lambda name: contents[name]))
+    report = judge(device.read_device("Windows", Path("/nonexistent"), enum=lambda name: contents[name]))
     assert by_subject(report, "Qaznet Trust Network").trusted
     assert not by_subject(report, "Client Only CA").trusted
     assert not by_subject(report, "Windows Intermediate CA").trusted
@@ -279,8 +384,17 @@ def test_windows_stores(qaznet: pki.CA, mozilla_root: Any) -> None:
 
 
 def test_unknown_platform_is_reported() -> None:
-    scan = stores.read_device("Plan9", Path("/nonexistent"))
-    assert scan.entries == [] and "no trust-store reader" in scan.problems[0].message
+    scan = device.read_device(system="Plan9")
+    assert scan.entries == [] and scan.scanned == []
+    assert [(p.store, p.message) for p in scan.problems] == [("Plan9", "no trust-store reader for 'Plan9'")]
+
+
+def test_this_platform_is_the_default(tmp_path: Path) -> None:
+    """Control for the unknown platform: with no system given, this device's reader runs (local files and
+    commands only) and reports no missing reader."""
+    scan = device.read_device(home=tmp_path)
+    assert not any("no trust-store reader" in p.message for p in scan.problems)
+    assert {store for store, _ in scan.scanned} <= set(storescan.STORES)
 
 
 # ---- the joined view ----------------------------------------------------------------------------------------
@@ -308,9 +422,9 @@ def test_audit_check_joins_roots_to_observed_chains(tmp_path: Path, qaznet: pki.
 
 def test_an_unreadable_entry_handed_to_judge_is_a_problem_not_a_crash(qaznet: pki.CA) -> None:
     # Readers drop unparsable certificates themselves; judge must not crash if one slips through anyway.
-    good = stores.Installed(certs.der_of(qaznet.cert), "file", "/tmp/roots.pem", stores.TRUSTED)
-    bad = stores.Installed(b"\x30\x03garbage", "file", "/tmp/bad.der", stores.TRUSTED)
-    report = judge(stores.StoreScan(entries=[bad, good]))
+    good = storescan.Installed(certs.der_of(qaznet.cert), "file", "/tmp/roots.pem", storescan.TRUSTED)
+    bad = storescan.Installed(b"\x30\x03garbage", "file", "/tmp/bad.der", storescan.TRUSTED)
+    report = judge(storescan.StoreScan(entries=[bad, good]))
     assert [p.location for p in report.problems] == ["/tmp/bad.der"]
     assert "not a readable certificate" in report.problems[0].message
     assert [r.sha256 for r in report.roots] == [certs.fingerprint(qaznet.cert)], "the readable one still counts"

@@ -7,10 +7,11 @@ import json
 import pytest
 from conftest import SHARED_DATA
 
+from certguard.data import anchors as truststores
+from certguard.data import intel, pins
 from certguard.data.targets import load_site_list
-from certguard.device import anchors as truststores
-from certguard.judge import intel, pins
 from certguard.judge.models import InterceptorKind
+from certguard.judge.pins import audit_against
 
 KAZAKH_SPKIS = {
     "8e12d0cb3b7df3ea2257579489fd8658c95603ea6cf4b73163a41eb7b7e93fee",
@@ -53,7 +54,7 @@ def test_intel_against_chromium_blocklist_reference() -> None:
 
 
 def test_pinned_keys_against_certifi() -> None:
-    report = pins.audit_against(pins.load(), truststores.mozilla())
+    report = audit_against(pins.load(), truststores.mozilla())
     google = next(p for p in report["pinsets"] if p["name"] == "google")
     assert not google["stale"]
     assert all(not p["stale"] for p in report["pinsets"]), "a pinset lost every key from Mozilla's program"

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from certguard import i18n
-from certguard.device import stores
-from certguard.judge import audit
+from certguard.judge import audit, models
+from certguard.judge import storescan as stores
 from certguard.judge.findings import FindingId
 from certguard.judge.models import InterceptorKind, MatchStrength, ProbeFailure, Severity, Status
-from certguard.watch import daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
@@ -35,8 +34,8 @@ DYNAMIC: dict[str, set[str]] = {
     "audit.verdict.": {audit.EXPECTED, audit.EXTRA, audit.INTERCEPTOR},
     "audit.trust.": {stores.TRUSTED, stores.UNTRUSTED, stores.DISTRUSTED},
     "audit.remove.": set(stores.STORES),
-    "ui.overall.": set(daemon.OVERALL),
-    "ui.overall_help.": set(daemon.OVERALL),
+    "ui.overall.": set(models.OVERALL),
+    "ui.overall_help.": set(models.OVERALL),
     "ui.severity.": {s.value for s in Severity},
 }
 

@@ -39,8 +39,8 @@ from certguard import __version__
 from certguard.app.render import audit_document
 from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import Translator, available, catalog, system_language
-from certguard.judge.models import iso
-from certguard.watch.daemon import Daemon, overall, save_settings
+from certguard.judge.models import iso, overall
+from certguard.watch.daemon import Daemon, save_settings
 
 MAX_BODY = 64 * 1024
 SSE_KEEPALIVE = 15.0

@@ -27,20 +27,21 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from certguard import __version__
+from certguard import __version__, device
 from certguard.app import desktop
 from certguard.app.render import audit_to_json, render_audit_text, render_text, to_json
+from certguard.data import anchors
+from certguard.data import pins as pin_data
 from certguard.data import update as update_mod
 from certguard.data.context import data_dir as data_dir_of
 from certguard.data.context import load_trust_context
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
-from certguard.device import anchors as truststores
-from certguard.device import stores
 from certguard.errors import CertguardError
 from certguard.i18n import LANGUAGES, Translator
 from certguard.judge import audit, certs, pins
 from certguard.judge.analyze import TrustContext, analyze_batch, analyze_chain
 from certguard.judge.models import ProbeAttempt, Status, Target, Verdict, iso, parse_iso
+from certguard.judge.storescan import StoreScan
 from certguard.probe import tls as probe
 from certguard.watch import daemon, host, service
 from certguard.watch.host import DaemonConfig
@@ -194,8 +195,8 @@ def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | 
 @click.option("--json", "as_json", is_flag=True)
 def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
     """Show the pinsets and check every pinned key against Mozilla's roots (certifi)."""
-    db = pins.load(pin_files)
-    report = pins.audit_against(db, truststores.mozilla())
+    db = pin_data.load(pin_files)
+    report = pins.audit_against(db, anchors.mozilla())
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -238,12 +239,12 @@ def audit_command(store_paths: tuple[Path, ...], linux_root: Path | None, home: 
     remove them. Exit code 1 when a known interceptor root is trusted."""
     tr = Translator(lang)
     if store_paths:
-        scan = stores.StoreScan()
+        scan = StoreScan()
         for path in store_paths:
-            scan.extend(stores.read_path(path))
+            scan.extend(device.read_path(path))
     else:
         system = "Linux" if linux_root else platform.system()
-        scan = stores.read_device(system, home or Path.home(), linux_root=linux_root or Path("/"))
+        scan = device.read_device(system, home or Path.home(), linux_root=linux_root or Path("/"))
     ctx = load_trust_context(ca_bundle=ca_bundle, intel_files=intel_files, use_device_store=False)
     verdicts: list[Verdict] = []
     if with_check:

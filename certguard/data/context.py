@@ -1,28 +1,33 @@
-"""Assembling a ``TrustContext`` from the shipped data, the user's files and the local data directory."""
+"""Assembling a ``TrustContext`` from the shipped data, the user's files, the device and the local data directory."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
-from certguard.device import anchors as truststores
+from certguard import device
+from certguard.data import anchors, intel, pins
 from certguard.errors import DataError
-from certguard.judge import intel, pins
-from certguard.judge.analyze import TrustContext
 from certguard.judge.ct import CTLogList
+from certguard.judge.signals import TrustContext
 
 CT_LIST_NAME = "ct_log_list.json"
+# Shipped so that a fresh install can verify real SCTs before its first 'certguard update': Chrome's log list
+# v81.5 of 2026-01-11 (gstatic.com/ct/log_list/v3/log_list.json, signature checked when it was taken). Like any
+# list, it is enforced only at moments it describes (ct.MAX_LIST_AGE / MAX_LIST_LEAD); valid SCTs always count.
+CT_SNAPSHOT = "pinned_roots/ct_log_list.json (Chrome log list 81.5, 2026-01-11, shipped with certguard)"
 
 
 def data_dir(override: Path | None = None) -> Path:
-    """Where certguard keeps its state (CT log list, later history and the API token)."""
+    """Where certguard keeps its state (CT log list, history, settings and the API token)."""
     return override or Path(platformdirs.user_data_dir("certguard", appauthor=False))
 
 
-def load_ct_logs(path: Path | None, directory: Path | None = None) -> CTLogList | None:
-    """``--ct-logs FILE`` if given, else the list stored by ``certguard update``, else None (CT not checked).
+def load_ct_logs(path: Path | None, directory: Path | None = None) -> CTLogList:
+    """``--ct-logs FILE`` if given, else the list stored by ``certguard update``, else the shipped snapshot.
 
     Raises:
         DataError: the file given (or stored) is unreadable or not a valid log list.
@@ -30,7 +35,8 @@ def load_ct_logs(path: Path | None, directory: Path | None = None) -> CTLogList 
     if path is None:
         stored = data_dir(directory) / CT_LIST_NAME
         if not stored.is_file():
-            return None
+            raw = resources.files("certguard.pinned_roots").joinpath(CT_LIST_NAME).read_bytes()
+            return CTLogList.from_json(raw, CT_SNAPSHOT)
         path = stored
     try:
         raw = path.read_bytes()
@@ -41,14 +47,19 @@ def load_ct_logs(path: Path | None, directory: Path | None = None) -> CTLogList 
 
 def load_trust_context(*, ca_bundle: Path | None = None, pin_files: Sequence[Path] = (),
                        intel_files: Sequence[Path] = (), ct_logs: Path | None = None,
-                       directory: Path | None = None, use_device_store: bool = True) -> TrustContext:
+                       directory: Path | None = None, use_device_store: bool = True,
+                       home: Path | None = None) -> TrustContext:
     """Raises:
         DataError: any data file is unreadable or malformed.
     """
+    mozilla = anchors.mozilla(ca_bundle)
     return TrustContext(
-        mozilla=truststores.mozilla(ca_bundle),
-        device=truststores.device() if use_device_store else None,
+        mozilla=mozilla,
+        # The same reader as 'certguard audit' (system bundle, anchor folders, Firefox and Chromium NSS, …).
+        device=device.device_anchors(device.read_device(home=home)) if use_device_store else None,
         pins=pins.load(pin_files),
         intel=intel.load(intel_files),
         ct_logs=load_ct_logs(ct_logs, directory),
+        # A --ca-bundle replaces Mozilla's program entirely (tests, audits): then no ex-Mozilla roots either.
+        exroots=anchors.exroots(mozilla) if ca_bundle is None else None,
     )

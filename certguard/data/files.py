@@ -85,12 +85,6 @@ def tables(doc: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
     return value
 
 
-def domain_matches(host: str, domain: str, include_subdomains: bool = True) -> bool:
-    host = host.lower().rstrip(".")
-    domain = domain.lower().rstrip(".")
-    return host == domain or (include_subdomains and host.endswith("." + domain))
-
-
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` so that readers see the old or the new file, never a part, even across a
     crash. A unique temporary name: concurrent writers (two API requests) cannot trip over each other."""

@@ -16,10 +16,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from certguard.device.stores import TRUSTED, Installed, Problem, StoreScan
 from certguard.judge import certs
 from certguard.judge.intel import IntelDB
 from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Verdict, iso
+from certguard.judge.storescan import TRUSTED, Installed, Problem, StoreScan
 from certguard.judge.verify import AnchorSet
 
 EXPECTED, EXTRA, INTERCEPTOR = "expected", "extra", "interceptor"
@@ -97,9 +97,10 @@ def _severity(verdict: str, trusted: bool, match: InterceptorMatch | None, distr
 
 
 def _match(cert: x509.Certificate, in_mozilla: bool, intel: IntelDB) -> InterceptorMatch | None:
-    strong = intel.match_strong(cert)
+    v = certs.view(certs.der_of(cert))
+    strong = intel.match_strong(v.sha256, v.spki_sha256)
     # A name pattern on a root Mozilla vouches for is a coincidence of names, not evidence.
-    weak = [] if in_mozilla else intel.match_issuer_name(cert)
+    weak = [] if in_mozilla or v.issuer_name is None else intel.match_issuer_name(v.issuer_name, v.sha256)
     matches = strong or weak
     if not matches:
         return None

@@ -5,21 +5,29 @@ No I/O except what callers hand in as bytes.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import ipaddress
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from certguard.errors import DataError
+from certguard.judge import der as der_mod
 from certguard.judge.models import CertInfo
 
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 _PEM_END = b"-----END CERTIFICATE-----"
+# What a report shows for a name certguard could not decode.
+UNREADABLE = "(unreadable)"
+T = TypeVar("T")
 
 
 def parse(der: bytes) -> x509.Certificate:
@@ -77,53 +85,56 @@ def name_str(name: x509.Name) -> str:
 
 
 def split_pem_or_der(data: bytes, source: str) -> list[bytes]:
-    """Return the DER certificates in ``data`` (a PEM bundle, or one DER certificate), in file order.
+    """Return the DER blocks in ``data`` (a PEM bundle, or DER certificates one after the other), in file order,
+    *without* judging whether each is a certificate cryptography can read: a saved chain is judged exactly like a
+    live probe, odd certificates included.
 
     Raises:
-        DataError: nothing in ``data`` is a certificate, or a PEM block is corrupt.
+        DataError: nothing in ``data`` looks like a certificate, or a PEM block is truncated or not base64.
     """
     if _PEM_BEGIN in data:
         ders: list[bytes] = []
         rest = data
-        index = 0
         while (start := rest.find(_PEM_BEGIN)) != -1:
             end = rest.find(_PEM_END, start)
             if end == -1:
-                raise DataError(source, f"certificate #{index + 1} has no END line (truncated PEM)")
-            block = rest[start:end + len(_PEM_END)] + b"\n"
+                raise DataError(source, f"certificate #{len(ders) + 1} has no END line (truncated PEM)")
+            body = b"".join(rest[start + len(_PEM_BEGIN):end].split())
             try:
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
-                    cert = x509.load_pem_x509_certificate(block)
+                ders.append(base64.b64decode(body, validate=True))
             except ValueError as exc:
-                raise DataError(source, f"certificate #{index + 1} is not a valid certificate ({exc})") from exc
-            ders.append(der_of(cert))
+                raise DataError(source, f"certificate #{len(ders) + 1} is not valid base64 ({exc})") from exc
             rest = rest[end + len(_PEM_END):]
-            index += 1
         return ders
+    blocks = der_mod.split_concatenated(data)
+    if not blocks:
+        raise DataError(source, "neither a PEM bundle nor DER certificates")
+    return blocks
+
+
+def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
     try:
-        parse(data)
-    except ValueError as exc:
-        raise DataError(source, f"neither a PEM bundle nor a DER certificate ({exc})") from exc
-    return [data]
+        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+    except x509.ExtensionNotFound:
+        return None
+    assert isinstance(san, x509.SubjectAlternativeName)
+    return san
 
 
 def dns_names(cert: x509.Certificate) -> list[str]:
-    try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-    except (x509.ExtensionNotFound, ValueError):
-        return []
-    assert isinstance(san, x509.SubjectAlternativeName)
-    return [n.lower() for n in san.get_values_for_type(x509.DNSName)]
+    """The SAN DNS names, lower case. Only for certificates certguard trusts to be readable (anchors, verified
+    paths); a received certificate goes through ``view()``, which turns every parse failure into a problem.
+
+    Raises:
+        ValueError (and cryptography's DuplicateExtension): the extensions cannot be read.
+    """
+    san = _san(cert)
+    return [n.lower() for n in san.get_values_for_type(x509.DNSName)] if san else []
 
 
 def _ip_names(cert: x509.Certificate) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
-    except (x509.ExtensionNotFound, ValueError):
-        return []
-    assert isinstance(san, x509.SubjectAlternativeName)
-    return [ip for ip in san.get_values_for_type(x509.IPAddress)
+    san = _san(cert)
+    return [ip for ip in (san.get_values_for_type(x509.IPAddress) if san else [])
             if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address)]
 
 
@@ -140,23 +151,6 @@ def _dns_match(pattern: str, host: str) -> bool:
     return pattern == host
 
 
-def names_host(cert: x509.Certificate, host: str) -> bool:
-    """Does the certificate claim to be ``host``?
-
-    Used to tell a forged leaf (copies the real site's names) from a captive portal's (its own name). Unlike path
-    validation this falls back to the subject CN when there is no SAN: a forger that skips the SAN is still forging.
-    """
-    host = host.lower().rstrip(".")
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        ip = None
-    if ip is not None:
-        return ip in _ip_names(cert) or host in _common_names(cert)
-    names = dns_names(cert) or _common_names(cert)
-    return any(_dns_match(n, host) for n in names)
-
-
 def is_ca(cert: x509.Certificate) -> bool:
     try:
         with _lenient_serial():
@@ -166,23 +160,148 @@ def is_ca(cert: x509.Certificate) -> bool:
     return bc.ca
 
 
-def cert_info(cert: x509.Certificate) -> CertInfo:
-    der = der_of(cert)
+@dataclass(frozen=True)
+class CertView:
+    """One received certificate, read once, where every field that can fail to parse is an explicit "unreadable"
+    (None, with the reason in ``problems``) instead of an exception.
+
+    An interceptor chooses every byte of what it sends; a field certguard cannot read must become evidence
+    (MALFORMED_CERTIFICATE), never a crash that turns an interception into a quieter verdict.
+
+    Attributes:
+        position: index in the chain as received (0 = the leaf).
+        der: the bytes as received.
+        cert: cryptography's object, or None when cryptography refuses the certificate as a whole.
+        spki_sha256: from the raw SubjectPublicKeyInfo bytes (readable even when the key type is unknown).
+        subject, issuer: RFC 4514 text; None when the name cannot be decoded.
+        issuer_name: the parsed issuer (for name patterns); None when unreadable.
+        dns_names / ip_names / common_names: the names the certificate claims; empty when unreadable.
+        names_readable: False when the SAN or subject could not be read (then ``claims`` falls back to the bytes).
+        problems: what could not be read, in cryptography's words.
+    """
+
+    position: int
+    der: bytes
+    sha256: str
+    cert: x509.Certificate | None
+    spki_sha256: str | None
+    subject: str | None
+    issuer: str | None
+    issuer_name: x509.Name | None
+    dns_names: tuple[str, ...]
+    ip_names: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]
+    common_names: tuple[str, ...]
+    names_readable: bool
+    not_before: datetime | None
+    not_after: datetime | None
+    is_ca: bool
+    problems: tuple[str, ...]
+
+    @property
+    def clean(self) -> bool:
+        return self.cert is not None and not self.problems
+
+    def claims(self, host: str) -> bool:
+        """Does the certificate claim to be ``host``?
+
+        Used to tell a forged leaf (copies the real site's names) from a captive portal's (its own name). Unlike
+        path validation this falls back to the subject CN when there is no SAN: a forger that skips the SAN is still
+        forging. When the names cannot be read, the host's name appearing anywhere in the certificate counts as a
+        claim (fail closed: a forger must not escape by making its names unreadable).
+        """
+        host = host.lower().rstrip(".")
+        if not self.names_readable and _host_bytes(host) in self.der.lower():
+            return True
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if ip is not None:
+            return ip in self.ip_names or host in self.common_names
+        names = self.dns_names or self.common_names
+        return any(_dns_match(n, host) for n in names)
+
+
+def _host_bytes(host: str) -> bytes:
+    """The host as it would stand in a certificate (IDNA A-labels)."""
+    try:
+        return host.encode("idna")
+    except UnicodeError:
+        return host.encode("utf-8")
+
+
+def _guard(problems: list[str], what: str, read: Callable[[], T], default: T) -> T:
+    try:
+        with _lenient_serial():
+            return read()
+    except Exception as exc:  # server-controlled bytes: every failure is evidence, never a crash
+        problems.append(f"{what}: {type(exc).__name__}: {exc}")
+        return default
+
+
+def view(der: bytes, position: int = 0) -> CertView:
+    """Read a received certificate into a ``CertView``. Never raises."""
+    problems: list[str] = []
+    raw = _guard(problems, "structure", lambda: der_mod.raw_fields(der), None)
+    cert = _guard(problems, "certificate", lambda: parse(der), None)
+    spki = hashlib.sha256(raw.spki).hexdigest() if raw else None
+    if cert is None:
+        return CertView(position, der, sha256_hex(der), None, spki, None, None, None, (), (), (), False, None, None,
+                        False, tuple(problems))
+    subject = _guard(problems, "subject", lambda: name_str(cert.subject), None)
+    issuer_name = _guard(problems, "issuer", lambda: cert.issuer, None)
+    issuer = _guard(problems, "issuer", lambda: name_str(issuer_name), None) if issuer_name is not None else None
+    before = len(problems)
+    no_names: list[str] = []
+    no_ips: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    dns = tuple(_guard(problems, "subjectAltName", lambda: dns_names(cert), no_names))
+    ips = tuple(_guard(problems, "subjectAltName", lambda: _ip_names(cert), no_ips))
+    cns = tuple(_guard(problems, "subject CN", lambda: _common_names(cert), no_names))
+    names_readable = len(problems) == before and subject is not None
+    not_before = _guard(problems, "validity", lambda: cert.not_valid_before_utc, None)
+    not_after = _guard(problems, "validity", lambda: cert.not_valid_after_utc, None)
+    ca = _guard(problems, "basicConstraints", lambda: _strict_is_ca(cert), False)
+    # Reading every extension once surfaces duplicates and unparseable values the other fields did not touch.
+    _guard(problems, "extensions", lambda: len(cert.extensions), 0)
+    return CertView(position, der, sha256_hex(der), cert, spki, subject, issuer, issuer_name, dns, ips, cns,
+                    names_readable, not_before, not_after, ca, tuple(dict.fromkeys(problems)))
+
+
+def _strict_is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def names_host(cert: x509.Certificate, host: str) -> bool:
+    """``CertView.claims`` for a certificate already in hand."""
+    return view(der_of(cert)).claims(host)
+
+
+def cert_info(v: CertView | x509.Certificate) -> CertInfo:
+    """What reports show of a certificate; unreadable fields say so instead of failing."""
+    if isinstance(v, x509.Certificate):
+        v = view(der_of(v))
+    b64 = base64.b64encode(v.der).decode("ascii")
+    body = "".join(b64[i:i + 64] + "\n" for i in range(0, len(b64), 64))
     return CertInfo(
-        subject=name_str(cert.subject),
-        issuer=name_str(cert.issuer),
-        sha256=sha256_hex(der),
-        spki_sha256=spki_sha256(cert),
-        not_before=cert.not_valid_before_utc,
-        not_after=cert.not_valid_after_utc,
-        pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
-        dns_names=tuple(dns_names(cert)),
-        is_ca=is_ca(cert),
+        subject=v.subject if v.subject is not None else UNREADABLE,
+        issuer=v.issuer if v.issuer is not None else UNREADABLE,
+        sha256=v.sha256,
+        spki_sha256=v.spki_sha256 or "",
+        not_before=v.not_before,
+        not_after=v.not_after,
+        pem=f"{_PEM_BEGIN.decode()}\n{body}{_PEM_END.decode()}\n",
+        dns_names=v.dns_names,
+        is_ca=v.is_ca,
     )
 
 
 def attribute(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
-    return [str(a.value) for a in name.get_attributes_for_oid(oid)]
+    """The values of one attribute type, each cut to 1 KiB: names are the server's, and intel patterns search
+    them (a megabyte CN must not cost seconds)."""
+    return [str(a.value)[:1024] for a in name.get_attributes_for_oid(oid)]
 
 
 def unique_by_fingerprint(certs: Iterable[x509.Certificate]) -> list[x509.Certificate]:
@@ -195,3 +314,8 @@ def unique_by_fingerprint(certs: Iterable[x509.Certificate]) -> list[x509.Certif
             out.append(c)
     return out
 
+
+def domain_matches(host: str, domain: str, include_subdomains: bool = True) -> bool:
+    host = host.lower().rstrip(".")
+    domain = domain.lower().rstrip(".")
+    return host == domain or (include_subdomains and host.endswith("." + domain))

@@ -32,6 +32,11 @@ from certguard.judge.models import Finding, Severity, iso, parse_iso
 
 # Chrome stops enforcing CT when its log list is older than this (and so do we: a stale list misjudges new logs).
 MAX_LIST_AGE = timedelta(days=70)
+# A list newer than the judged moment by more than this may no longer name logs that were in use then: Chrome
+# drops a log some months after its shard expires (the 2026-01 list has no 2024 or 2025h1 shards), and shards
+# are half-year wide, so a month keeps the dropped-log window out while still letting a list describe the weeks
+# right before it was signed. Past it, CT is "not judgeable" for that moment (valid SCTs still count for the chain).
+MAX_LIST_LEAD = timedelta(days=30)
 _COUNTING_STATES = ("usable", "qualified", "readonly", "retired")
 
 
@@ -118,13 +123,14 @@ class SCTCheck:
     log_id: str  # lowercase hex
     operator: str | None
     log: str | None
-    timestamp: datetime
+    timestamp: datetime | None  # None: unreadable (the server chose the bytes)
     valid: bool
     reason: str  # "ok" or why it does not count
 
     def to_dict(self) -> dict[str, Any]:
         return {"log_id": self.log_id, "operator": self.operator, "log": self.log,
-                "timestamp": iso(self.timestamp), "valid": self.valid, "reason": self.reason}
+                "timestamp": iso(self.timestamp) if self.timestamp else None, "valid": self.valid,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -133,9 +139,10 @@ class CTResult:
     required: int
     policy_met: bool
     reasons: tuple[str, ...]  # why the policy is not met
-    enforced: bool  # False when the log list is stale: then a failure is reported but not held against the site
+    enforced: bool  # False when the log list does not describe the judged moment: a failure is then not held
     list_version: str
-    list_stale: bool
+    list_stale: bool  # the list is older than MAX_LIST_AGE at the judged moment
+    not_judgeable: str | None = None  # why CT cannot be enforced now: "list_too_old" / "list_too_new"; None: it can
 
     @property
     def valid_count(self) -> int:
@@ -144,7 +151,18 @@ class CTResult:
     def to_dict(self) -> dict[str, Any]:
         return {"scts": [s.to_dict() for s in self.scts], "required": self.required,
                 "policy_met": self.policy_met, "reasons": list(self.reasons), "enforced": self.enforced,
-                "log_list_version": self.list_version, "log_list_stale": self.list_stale}
+                "log_list_version": self.list_version, "log_list_stale": self.list_stale,
+                "not_judgeable": self.not_judgeable, "operators": sorted(self.valid_operators)}
+
+    @property
+    def valid_operators(self) -> set[str]:
+        return {s.operator for s in self.scts if s.valid and s.operator}
+
+    @property
+    def vouches(self) -> bool:
+        """Valid SCTs from at least two log operators: the certificate was logged publicly, which a locally made
+        forgery cannot be (its SCTs would not verify over the forged TBSCertificate)."""
+        return len(self.valid_operators) >= 2
 
     def findings(self) -> list[Finding]:
         out = []
@@ -159,6 +177,8 @@ class CTResult:
                                 ("valid", str(self.valid_count)))))
         if self.list_stale:
             out.append(Finding(FindingId.CT_LIST_STALE.value, Severity.INFO, (("version", self.list_version),)))
+        elif self.not_judgeable == "list_too_new":
+            out.append(Finding(FindingId.CT_LIST_TOO_NEW.value, Severity.INFO, (("version", self.list_version),)))
         return out
 
 
@@ -210,6 +230,20 @@ def _issuer(leaf: x509.Certificate, chain: Sequence[x509.Certificate],
 
 def _check_one(sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate | None,
                logs: CTLogList, now: datetime) -> SCTCheck:
+    """One SCT. Every field is the server's choice (a timestamp of 2^63 ms, a broken extension): anything that
+    cannot be read makes this SCT not count, never an exception."""
+    try:
+        return _check_readable(sct, leaf, issuer, logs, now)
+    except Exception as exc:  # server-controlled bytes: an unreadable SCT simply does not count
+        try:
+            log_id = sct.log_id.hex()
+        except Exception:  # the log id itself is unreadable
+            log_id = ""
+        return SCTCheck(log_id, None, None, None, False, f"unreadable ({type(exc).__name__})")
+
+
+def _check_readable(sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate | None,
+                    logs: CTLogList, now: datetime) -> SCTCheck:
     log = logs.by_id(sct.log_id)
     ts = sct.timestamp.replace(tzinfo=UTC) if sct.timestamp.tzinfo is None else sct.timestamp
 
@@ -245,9 +279,12 @@ def check_ct(chain: Sequence[x509.Certificate], path: Sequence[x509.Certificate]
     try:
         ext = leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps).value
         raw = list(ext)
-    except (x509.ExtensionNotFound, ValueError):
+    except Exception:  # absent or unreadable (server-controlled): no SCT counts
         raw = []
-    issuer = _issuer(leaf, chain, path)
+    try:
+        issuer = _issuer(leaf, chain, path)
+    except Exception:  # an odd certificate in the chain: the issuer is unknown, no SCT verifies
+        issuer = None
     checks = tuple(_check_one(s, leaf, issuer, logs, now) for s in raw)
     lifetime = leaf.not_valid_after_utc - leaf.not_valid_before_utc
     required = 2 if lifetime <= timedelta(days=180) else 3
@@ -263,5 +300,7 @@ def check_ct(chain: Sequence[x509.Certificate], path: Sequence[x509.Certificate]
     if valid and not any(log is not None and log.rfc6962 for log in valid_logs):
         reasons.append("no valid SCT from an RFC 6962 log")
     stale = logs.age(now) > MAX_LIST_AGE
-    return CTResult(checks, required, not reasons, tuple(reasons), enforced=not stale,
-                    list_version=logs.version, list_stale=stale)
+    too_new = -logs.age(now) > MAX_LIST_LEAD
+    not_judgeable = "list_too_old" if stale else "list_too_new" if too_new else None
+    return CTResult(checks, required, not reasons, tuple(reasons), enforced=not_judgeable is None,
+                    list_version=logs.version, list_stale=stale, not_judgeable=not_judgeable)

@@ -18,13 +18,18 @@ class FindingId(str, Enum):
     CERT_EXPIRED = "CERT_EXPIRED"
     CERT_NOT_YET_VALID = "CERT_NOT_YET_VALID"
     ROOT_NOT_IN_MOZILLA = "ROOT_NOT_IN_MOZILLA"  # unknown root, but the leaf has valid SCTs: genuinely public
+    LEGACY_ROOT = "LEGACY_ROOT"  # the path ends at a root Mozilla retired (not distrusted): genuine, may warn soon
+    DISTRUSTED_ROOT = "DISTRUSTED_ROOT"  # the chain ends at a root Mozilla removed for distrust (never trusted)
+    UNREADABLE_LEAF = "UNREADABLE_LEAF"  # the server's own certificate cannot be read at all
     # public-CA abuse signals
     PIN_MISMATCH = "PIN_MISMATCH"
     PIN_BAD_KEY = "PIN_BAD_KEY"
+    PINS_OUTDATED = "PINS_OUTDATED"  # public + logged in CT, but not the CA the (medium-confidence) pinset expects
     CT_INSUFFICIENT = "CT_INSUFFICIENT"
     CT_INVALID_SCT = "CT_INVALID_SCT"
     CT_LIST_STALE = "CT_LIST_STALE"
     CT_NOT_CHECKED = "CT_NOT_CHECKED"
+    CT_LIST_TOO_NEW = "CT_LIST_TOO_NEW"  # the list is much newer than the judged moment: CT shown, not enforced
     # the chain as served
     MALFORMED_CERTIFICATE = "MALFORMED_CERTIFICATE"
     EXTRA_CERTIFICATES = "EXTRA_CERTIFICATES"

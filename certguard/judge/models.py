@@ -7,6 +7,7 @@ DESIGN.md §4 (fields may be added, never renamed); ``from_dict`` reads it back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -27,7 +28,13 @@ _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
 class Status(str, Enum):
-    """The one-word answer for a (host, port); see the status table in DESIGN.md §3."""
+    """The one-word answer for a (host, port); see the status table in DESIGN.md §3.
+
+    ``rank`` is THE ordering of statuses: notifications (tell when a site gets worse), the overall status, the
+    history, the exit code and the UI all use it and nothing else. ``error`` (a bug in certguard: we could not
+    decide) ranks just below ``intercepted`` and above everything else, so a verdict we failed to reach is never
+    quieter than one we reached.
+    """
 
     OK = "ok"
     INTERCEPTED = "intercepted"
@@ -37,6 +44,24 @@ class Status(str, Enum):
     BLOCKED = "blocked"
     UNREACHABLE = "unreachable"
     ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _STATUS_RANK[self]
+
+    @property
+    def alarming(self) -> bool:
+        """Interception or a suspicious chain: what exit code 1 means, and what forms episodes in the history."""
+        return self in (Status.INTERCEPTED, Status.SUSPICIOUS)
+
+    @property
+    def notifies(self) -> bool:
+        """Worth a desktop notification when a site gets to this status."""
+        return self.rank >= Status.BLOCKED.rank
+
+
+_STATUS_RANK = {Status.OK: 0, Status.UNREACHABLE: 1, Status.MISCONFIGURED: 2, Status.CAPTIVE_PORTAL: 3,
+                Status.BLOCKED: 4, Status.SUSPICIOUS: 5, Status.ERROR: 6, Status.INTERCEPTED: 7}
 
 
 class InterceptorKind(str, Enum):
@@ -155,8 +180,8 @@ class CertInfo:
     issuer: str
     sha256: str
     spki_sha256: str
-    not_before: datetime
-    not_after: datetime
+    not_before: datetime | None  # None: unreadable
+    not_after: datetime | None
     pem: str
     dns_names: tuple[str, ...] = ()
     is_ca: bool = False
@@ -167,8 +192,8 @@ class CertInfo:
             "issuer": self.issuer,
             "sha256": self.sha256,
             "spki_sha256": self.spki_sha256,
-            "not_before": iso(self.not_before),
-            "not_after": iso(self.not_after),
+            "not_before": iso(self.not_before) if self.not_before else None,
+            "not_after": iso(self.not_after) if self.not_after else None,
             "pem": self.pem,
             "dns_names": list(self.dns_names),
             "is_ca": self.is_ca,
@@ -181,8 +206,8 @@ class CertInfo:
             issuer=d["issuer"],
             sha256=d["sha256"],
             spki_sha256=d["spki_sha256"],
-            not_before=parse_iso(d["not_before"]),
-            not_after=parse_iso(d["not_after"]),
+            not_before=parse_iso(d["not_before"]) if d.get("not_before") else None,
+            not_after=parse_iso(d["not_after"]) if d.get("not_after") else None,
             pem=d["pem"],
             dns_names=tuple(d.get("dns_names", ())),
             is_ca=bool(d.get("is_ca", False)),
@@ -286,9 +311,35 @@ class Verdict:
     device_anchor: str | None = None  # sha256 of the device trust-store anchor the chain built to
     pins: PinOutcome = field(default_factory=lambda: PinOutcome(pinset=None, matched=None))
     ct: dict[str, Any] | None = None
+    rule: str = ""  # the RuleId that decided (rules.py): "why was this site called suspicious?"
+    source: str = "probe"  # who captured the chain: certguard's own probe, a saved file, or a browser
 
     def finding(self, finding_id: str) -> Finding | None:
         return next((f for f in self.findings if f.id == finding_id), None)
+
+    @property
+    def label(self) -> str:
+        return self.host if self.port == 443 else f"{self.host}:{self.port}"
+
+    @property
+    def issuer_key(self) -> str | None:
+        """The key that vouched for the leaf: the issuing certificate's SPKI when sent, else the leaf's issuer
+        name. A new one after a long time with the same one is CHAIN_CHANGED."""
+        if len(self.chain) > 1:
+            return self.chain[1].spki_sha256
+        return self.chain[0].issuer if self.chain else None
+
+    @property
+    def culprit(self) -> str:
+        """Who is behind this verdict, for grouping: the interceptor, else the top issuer, else the status."""
+        if self.interceptor is not None:
+            return self.interceptor.name
+        return self.chain[-1].issuer if self.chain else self.status.value
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """Sort key, worst last: status rank, then severity."""
+        return (self.status.rank, self.severity.rank)
 
     def to_dict(self, messages: dict[str, str] | None = None) -> dict[str, Any]:
         """The JSON contract. ``messages`` maps finding ids to rendered text (from ``i18n``)."""
@@ -309,6 +360,8 @@ class Verdict:
             "device_anchor": self.device_anchor,
             "pins": self.pins.to_dict(),
             "ct": self.ct,
+            "rule": self.rule,
+            "source": self.source,
         }
 
     @classmethod
@@ -329,7 +382,44 @@ class Verdict:
             device_anchor=d.get("device_anchor"),
             pins=PinOutcome.from_dict(d.get("pins") or {}),
             ct=d.get("ct"),
+            rule=str(d.get("rule", "")),
+            source=str(d.get("source", "probe")),
         )
+
+
+def worst(verdicts: Sequence[Verdict]) -> Verdict | None:
+    """The verdict that speaks for a whole round (the one ordering: ``Status.rank``, then severity)."""
+    return max(verdicts, key=lambda v: v.order, default=None)
+
+
+# What the overall status of a round can be (the UI has a headline for each: ``ui.overall.<value>``).
+OVERALL = ("ok", "intercepted", "suspicious", "captive_portal", "misconfigured", "blocked", "error", "offline",
+           "unknown")
+
+
+def overall(verdicts: Sequence[Verdict]) -> str:
+    """One word for a round: the worst status, "offline" when nothing answered, "unknown" before any round."""
+    w = worst(verdicts)
+    if w is None:
+        return "unknown"
+    if w.status is Status.UNREACHABLE:
+        return "offline"
+    return str(w.status.value)
+
+
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+def exit_code(verdicts: Sequence[Verdict]) -> int:
+    """Exit codes (DESIGN.md §4): 1 means interception or a suspicious chain and nothing else; 2 when certguard
+    could not decide (a bug: never 0); 3 when nothing answered."""
+    if any(v.status.alarming for v in verdicts):
+        return EXIT_FOUND
+    if any(v.status is Status.ERROR for v in verdicts):
+        return EXIT_USAGE
+    if verdicts and overall(verdicts) == "offline":
+        return EXIT_UNREACHABLE
+    return EXIT_OK
 
 
 def iso(t: datetime) -> str:

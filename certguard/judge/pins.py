@@ -7,15 +7,12 @@ genuine root to satisfy a naive pin check.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 
-from certguard.data import files as datafiles
-from certguard.errors import DataError
 from certguard.judge import certs
 from certguard.judge.models import PinOutcome
 from certguard.judge.verify import AnchorSet
@@ -30,18 +27,29 @@ class PinKey:
 
 
 @dataclass(frozen=True)
+class CARoots:
+    """A certificate authority and the roots it issues TLS server certificates from today."""
+
+    ca_id: str
+    name: str
+    roots: tuple[PinKey, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class PinSet:
     name: str
     hosts: tuple[str, ...]
     include_subdomains: bool
     keys: tuple[PinKey, ...]
     bad_keys: tuple[PinKey, ...]
-    confidence: str
+    confidence: str  # "high": enforced by Chrome too (a mismatch is an alarm); "medium": may lag behind the site
     source: str
     date: str
+    cas: tuple[CARoots, ...] = ()  # the CA(s) the site uses today, with the roots each issues from
 
     def covers(self, host: str) -> bool:
-        return any(datafiles.domain_matches(host, h, self.include_subdomains) for h in self.hosts)
+        return any(certs.domain_matches(host, h, self.include_subdomains) for h in self.hosts)
 
     def check(self, path: Sequence[x509.Certificate]) -> PinOutcome:
         """Match the issuers on a verified path (leaf excluded) against this pinset."""
@@ -70,78 +78,9 @@ class PinDB:
         best_len = -1
         for ps in self.pinsets:
             for h in ps.hosts:
-                if datafiles.domain_matches(host, h, ps.include_subdomains) and len(h) > best_len:
+                if certs.domain_matches(host, h, ps.include_subdomains) and len(h) > best_len:
                     best, best_len = ps, len(h)
         return best
-
-
-def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[PinSet], dict[str, PinKey]]:
-    src = loaded.source
-    keys = dict(known)
-    raw_keys = loaded.doc.get("keys", {})
-    if not isinstance(raw_keys, dict):
-        raise DataError(src, "'keys' must be a table of [keys.ID] tables")
-    for key_id, table in raw_keys.items():
-        if not isinstance(table, dict):
-            raise DataError(src, f"keys.{key_id} must be a table")
-        keys[key_id] = PinKey(
-            key_id=key_id,
-            name=datafiles.opt_str(table, "name", f"keys.{key_id}", src) or key_id,
-            spki_sha256=datafiles.hex64(table.get("spki_sha256"), f"keys.{key_id}.spki_sha256", src),
-            source=datafiles.opt_str(table, "source", f"keys.{key_id}", src) or src,
-        )
-
-    def resolve(refs: Iterable[str], where: str) -> tuple[PinKey, ...]:
-        out = []
-        for ref in refs:
-            if ref in keys:
-                out.append(keys[ref])
-            else:
-                # A raw hash is allowed so a user pin file can stay one table per site.
-                out.append(PinKey(ref, ref[:16], datafiles.hex64(ref, f"{where}: unknown key or hash", src), src))
-        return tuple(out)
-
-    pinsets = []
-    for i, t in enumerate(datafiles.tables(loaded.doc, "pinsets", src)):
-        where = f"pinsets[{i}]"
-        name = datafiles.opt_str(t, "name", where, src) or f"{src}#{i}"
-        hosts = datafiles.str_list(t, "hosts", where, src)
-        key_refs = datafiles.str_list(t, "keys", where, src)
-        if not hosts or not key_refs:
-            raise DataError(src, f"{where} ({name}): needs at least one host and one key")
-        sub = t.get("include_subdomains", False)
-        if not isinstance(sub, bool):
-            raise DataError(src, f"{where}: include_subdomains must be true or false")
-        pinsets.append(PinSet(
-            name=name,
-            hosts=tuple(h.lower() for h in hosts),
-            include_subdomains=sub,
-            keys=resolve(key_refs, where),
-            bad_keys=resolve(datafiles.str_list(t, "bad_keys", where, src), where),
-            confidence=datafiles.opt_str(t, "confidence", where, src) or "high",
-            source=datafiles.opt_str(t, "source", where, src) or src,
-            date=str(t.get("date", "")),
-        ))
-    return pinsets, keys
-
-
-def load(extra: Sequence[Path] = ()) -> PinDB:
-    """The shipped pinsets plus user files (``--pins``). User pinsets are listed first.
-
-    Raises:
-        DataError: a file is unreadable or malformed.
-    """
-    builtin = datafiles.load_builtin("pins.toml")
-    pinsets, keys = _parse(builtin, {})
-    loaded = [builtin]
-    user_sets: list[PinSet] = []
-    for p in extra:
-        doc = datafiles.load_path(p)
-        more, keys = _parse(doc, keys)
-        user_sets.extend(more)
-        loaded.append(doc)
-    return PinDB(tuple(user_sets + pinsets), tuple(keys.values()), datafiles.combined_sha256(loaded),
-                 tuple(d.source for d in loaded))
 
 
 def audit_against(db: PinDB, anchors: AnchorSet) -> dict[str, Any]:
@@ -155,7 +94,14 @@ def audit_against(db: PinDB, anchors: AnchorSet) -> dict[str, Any]:
         missing.update(k.spki_sha256 for k in ps.keys if k.spki_sha256 not in anchors.spki_sha256s)
         keys = [{"id": k.key_id, "name": k.name, "spki_sha256": k.spki_sha256,
                  "in_mozilla": k.spki_sha256 in anchors.spki_sha256s} for k in ps.keys]
+        pinned = {k.spki_sha256 for k in ps.keys}
+        # A CA the site uses issues from a root the pinset lacks: the pinset will cry wolf once the site's chain
+        # ends there (github.com and Sectigo's Root E46, 2025).
+        unpinned = [{"ca": ca.name, "id": k.key_id, "name": k.name, "spki_sha256": k.spki_sha256}
+                    for ca in ps.cas for k in ca.roots if k.spki_sha256 not in pinned]
         sets.append({"name": ps.name, "hosts": list(ps.hosts), "confidence": ps.confidence, "source": ps.source,
-                     "date": ps.date, "keys": keys, "stale": not any(k["in_mozilla"] for k in keys)})
+                     "date": ps.date, "keys": keys, "stale": not any(k["in_mozilla"] for k in keys),
+                     "cas": [ca.name for ca in ps.cas], "missing_ca_roots": unpinned})
     return {"anchors": anchors.source, "pins_sha256": db.sha256, "pinsets": sets,
-            "keys_total": len(all_keys), "keys_not_in_mozilla": len(missing)}
+            "keys_total": len(all_keys), "keys_not_in_mozilla": len(missing),
+            "pinsets_missing_ca_roots": sum(1 for s in sets if s["missing_ca_roots"])}

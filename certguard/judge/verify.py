@@ -8,14 +8,14 @@ intermediates, and the builder finds the path (RFC 8446 §4.4.2 allows extra and
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
 from cryptography import x509
 from cryptography.x509 import DNSName, IPAddress
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from certguard.errors import DataError
 from certguard.judge import certs
@@ -23,7 +23,7 @@ from certguard.judge import certs
 
 class PathError(str, Enum):
     UNTRUSTED = "untrusted"  # no path to any anchor of this set (unknown issuer, or a policy violation)
-    NAME_MISMATCH = "name_mismatch"  # trusted chain, but not for this host
+    NAME_MISMATCH = "name_mismatch"  # trusted chain, but not for this host (or not a valid TLS server leaf)
     EXPIRED = "expired"  # trusted chain for a time inside its validity, not now
     NOT_YET_VALID = "not_yet_valid"
 
@@ -107,50 +107,64 @@ def _subject_for(host: str) -> DNSName | IPAddress:
         return DNSName(host.lower().rstrip("."))
 
 
-def _verify(leaf: x509.Certificate, others: list[x509.Certificate], store: Store,
-            subject: DNSName | IPAddress, at: datetime) -> tuple[tuple[x509.Certificate, ...] | None, str]:
-    verifier = PolicyBuilder().store(store).time(at).build_server_verifier(subject)
+Path = tuple[x509.Certificate, ...]
+_MakeVerifier = Callable[[Store, datetime], Callable[[x509.Certificate, list[x509.Certificate]], Path]]
+
+
+def _for_host(host: str) -> _MakeVerifier:
+    """The WebPKI server verifier for ``host`` (the name the user asked for, never one taken from the leaf)."""
+    def make(store: Store, at: datetime) -> Callable[[x509.Certificate, list[x509.Certificate]], Path]:
+        verifier = PolicyBuilder().store(store).time(at).build_server_verifier(_subject_for(host))
+        return lambda leaf, others: tuple(verifier.verify(leaf, others))
+    return make
+
+
+def _any_name(store: Store, at: datetime) -> Callable[[x509.Certificate, list[x509.Certificate]], Path]:
+    """Diagnosis only: does the chain lead to a trusted anchor at all, whatever the leaf's names and purpose?
+    (The CA rules stay those of the WebPKI; the leaf's own extensions are not checked.)"""
+    verifier = (PolicyBuilder().store(store).time(at)
+                .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                                    ee_policy=ExtensionPolicy.permit_all())
+                .build_client_verifier())
+    return lambda leaf, others: tuple(verifier.verify(leaf, others).chain)
+
+
+def _attempt(make: _MakeVerifier, store: Store, at: datetime, leaf: x509.Certificate,
+             others: list[x509.Certificate], clean: list[x509.Certificate]) -> tuple[Path | None, str]:
+    """One verification. cryptography raises more than VerificationError on input it cannot handle (odd names,
+    duplicate extensions): that is the server's doing, so it means "no path", with the reason, never a crash.
+    An odd *extra* certificate must not sink a genuine chain either: retry once without the unclean ones."""
     try:
-        return tuple(verifier.verify(leaf, others)), ""
+        return make(store, at)(leaf, others), ""
     except VerificationError as exc:
         return None, str(exc)
+    except Exception as exc:  # server-controlled input: every failure is a reason, never a crash
+        detail = f"{type(exc).__name__}: {exc}"
+    if clean != others:
+        path, again = _attempt(make, store, at, leaf, clean, clean)
+        return path, again if path is None else ""
+    return None, detail
 
 
-def _name_the_leaf_claims(leaf: x509.Certificate) -> DNSName | IPAddress | None:
-    for name in certs.dns_names(leaf):
-        # A wildcard name stands for any single label; pick one so the verifier can match it.
-        candidate = "certguard-probe" + name[1:] if name.startswith("*.") else name
-        try:
-            return DNSName(candidate)
-        except ValueError:
-            continue
-    return None
-
-
-def build_path(chain: Sequence[x509.Certificate], anchors: AnchorSet, host: str, now: datetime) -> PathResult:
+def build_path(leaf: x509.Certificate, others: Sequence[x509.Certificate], anchors: AnchorSet, host: str,
+               now: datetime, *, clean: Sequence[x509.Certificate] | None = None) -> PathResult:
     """Build leaf → anchor for ``host`` at ``now``; if impossible, find out whether the chain is otherwise
-    trusted (then the name or the time is the problem) or not trusted at all.
+    trusted (then the time, the name or the leaf's profile is the problem) or not trusted at all.
 
-    ``chain[0]`` is the leaf (the TLS spec requires the sender's certificate first); everything else is handed
-    over unordered.
+    ``others`` are every other received certificate, handed over unordered; ``clean`` is the subset that read
+    without problems (tried again when an odd one makes the verifier fail).
     """
-    if not chain:
-        raise ValueError("empty chain")
-    leaf, others = chain[0], list(chain[1:])
+    rest, tidy = list(others), list(clean) if clean is not None else list(others)
     store = anchors.store
-    path, detail = _verify(leaf, others, store, _subject_for(host), now)
+    path, detail = _attempt(_for_host(host), store, now, leaf, rest, tidy)
     if path is not None:
         return PathResult(anchors.source, path, None)
-
-    claimed = _name_the_leaf_claims(leaf)
-    if claimed is not None:
-        if _verify(leaf, others, store, claimed, now)[0] is not None:
-            return PathResult(anchors.source, None, PathError.NAME_MISMATCH, detail)
-        mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
-        then, _ = _verify(leaf, others, store, claimed, mid)
-        if then is not None:
-            # The chain is good for some moment inside its validity: only the clock is the problem.
-            expired = any(now > c.not_valid_after_utc for c in then)
-            return PathResult(anchors.source, None,
-                              PathError.EXPIRED if expired else PathError.NOT_YET_VALID, detail)
+    mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+    then, _ = _attempt(_for_host(host), store, mid, leaf, rest, tidy)
+    if then is not None:
+        # The chain is good for this host at some moment inside its validity: only the clock is the problem.
+        expired = any(now > c.not_valid_after_utc for c in then)
+        return PathResult(anchors.source, None, PathError.EXPIRED if expired else PathError.NOT_YET_VALID, detail)
+    if _attempt(_any_name, store, now, leaf, rest, tidy)[0] is not None:
+        return PathResult(anchors.source, None, PathError.NAME_MISMATCH, detail)
     return PathResult(anchors.source, None, PathError.UNTRUSTED, detail)

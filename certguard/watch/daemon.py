@@ -16,7 +16,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import LANGUAGES, Translator
 from certguard.judge.analyze import TrustContext, analyze_batch
 from certguard.judge.audit import AuditReport
-from certguard.judge.models import Status, Target, Verdict, iso
+from certguard.judge.models import Status, Target, Verdict, iso, overall
 from certguard.probe import tls as probe
 from certguard.watch.history import History
 from certguard.watch.notify import AllowRule, Notifier, allowed
@@ -287,20 +287,6 @@ class Daemon:
                     seen_network = current
                     self.events.publish({"type": "network_changed", "network": current})
                     break
-
-
-# What ``overall`` can say (the UI has a headline and an explanation for each: ``ui.overall.<value>``).
-OVERALL = ("ok", "intercepted", "suspicious", "captive_portal", "blocked", "error", "offline", "unknown")
-
-
-def overall(verdicts: Sequence[Verdict]) -> str:
-    statuses = {v.status for v in verdicts}
-    for s in (Status.INTERCEPTED, Status.SUSPICIOUS, Status.CAPTIVE_PORTAL, Status.BLOCKED, Status.ERROR):
-        if s in statuses:
-            return str(s.value)
-    if verdicts and statuses <= {Status.UNREACHABLE}:
-        return "offline"
-    return "ok" if verdicts else "unknown"
 
 
 def write_prometheus(path: Path, rnd: Round, settings: Settings) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import platform
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,10 +17,10 @@ from pathlib import Path
 
 from waitress.server import TcpWSGIServer, create_server
 
+from certguard import device
 from certguard.app import api
 from certguard.data.context import load_trust_context
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides
-from certguard.device import stores
 from certguard.judge import audit
 from certguard.probe import tls as probe
 from certguard.watch import daemon, notify
@@ -84,7 +83,7 @@ def hosted(cfg: DaemonConfig) -> Iterator[Hosted]:
                           options=probe.ProbeOptions(timeout=cfg.timeout), notifier=notify.Notifier(sender),
                           settings=settings, workers=cfg.workers, prometheus=cfg.prometheus,
                           notifier_name=sender_name,
-                          audit=lambda: audit.judge(stores.read_device(platform.system(), Path.home()), ctx.mozilla,
+                          audit=lambda: audit.judge(device.read_device(), ctx.mozilla,
                                                     ctx.intel))
         token = daemon.new_token(directory)
         sessions = api.Sessions()

@@ -1,0 +1,87 @@
+"""Loading the known-interceptor list (``pinned_roots/interceptors.toml`` and ``--intel`` files) into an IntelDB."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from certguard.data import files as datafiles
+from certguard.errors import DataError
+from certguard.judge.intel import IntelDB, Interceptor, IssuerPattern
+from certguard.judge.models import InterceptorKind
+
+
+def _pattern(raw: Any, where: str, src: str) -> IssuerPattern:
+    if not isinstance(raw, dict) or not raw or set(raw) - {"cn", "o", "c"}:
+        raise DataError(src, f"{where}: an issuer pattern is a table with some of 'cn', 'o', 'c'")
+
+    def rx(key: str) -> re.Pattern[str] | None:
+        value = raw.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise DataError(src, f"{where}.{key} must be a string")
+        try:
+            return re.compile(value, re.IGNORECASE)
+        except re.error as exc:
+            raise DataError(src, f"{where}.{key}: bad regular expression ({exc})") from exc
+
+    c = raw.get("c")
+    if c is not None and not isinstance(c, str):
+        raise DataError(src, f"{where}.c must be a string")
+    return IssuerPattern(rx("cn"), rx("o"), c)
+
+
+def _parse(loaded: datafiles.Loaded) -> list[Interceptor]:
+    src = loaded.source
+    out = []
+    for i, t in enumerate(datafiles.tables(loaded.doc, "interceptor", src)):
+        where = f"interceptor[{i}]"
+        entry_id = datafiles.opt_str(t, "id", where, src)
+        name = datafiles.opt_str(t, "name", where, src)
+        if not entry_id or not name:
+            raise DataError(src, f"{where}: 'id' and 'name' are required")
+        where = f"interceptor {entry_id}"
+        try:
+            kind = InterceptorKind(t.get("kind"))
+        except ValueError as exc:
+            kinds = ", ".join(k.value for k in InterceptorKind if k is not InterceptorKind.UNKNOWN)
+            raise DataError(src, f"{where}: kind must be one of {kinds}") from exc
+        spkis = frozenset(datafiles.hex64(v, f"{where}.spki_sha256", src)
+                          for v in datafiles.str_list(t, "spki_sha256", where, src))
+        fps = frozenset(datafiles.hex64(v, f"{where}.sha256", src) for v in datafiles.str_list(t, "sha256", where, src))
+        raw_patterns = t.get("issuer_patterns", [])
+        if not isinstance(raw_patterns, list):
+            raise DataError(src, f"{where}: issuer_patterns must be a list")
+        patterns = tuple(_pattern(p, f"{where}.issuer_patterns[{j}]", src) for j, p in enumerate(raw_patterns))
+        if not (spkis or fps or patterns):
+            raise DataError(src, f"{where}: needs spki_sha256, sha256 or issuer_patterns")
+        out.append(Interceptor(
+            entry_id=entry_id, name=name, kind=kind,
+            country=datafiles.opt_str(t, "country", where, src),
+            years=datafiles.opt_str(t, "years", where, src),
+            spki_sha256=spkis, sha256=fps, issuer_patterns=patterns,
+            legitimate_domains=datafiles.str_list(t, "legitimate_domains", where, src),
+            references=datafiles.str_list(t, "references", where, src),
+        ))
+    return out
+
+
+def load(extra: Sequence[Path] = ()) -> IntelDB:
+    """The shipped interceptor list plus user files (``--intel``, same format).
+
+    Raises:
+        DataError: a file is unreadable or malformed, or two entries share an id.
+    """
+    loaded = [datafiles.load_builtin("interceptors.toml"), *(datafiles.load_path(p) for p in extra)]
+    entries: list[Interceptor] = []
+    for doc in loaded:
+        entries.extend(_parse(doc))
+    seen: set[str] = set()
+    for e in entries:
+        if e.entry_id in seen:
+            raise DataError("intel", f"interceptor id {e.entry_id!r} is defined twice")
+        seen.add(e.entry_id)
+    return IntelDB(tuple(entries), datafiles.combined_sha256(loaded), tuple(d.source for d in loaded))
