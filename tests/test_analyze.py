@@ -13,7 +13,7 @@ from conftest import spki_of, write_intel, write_pins
 
 from certguard.judge import signals as signals_mod
 from certguard.judge.analyze import analyze_batch, analyze_chain
-from certguard.judge.ct import CTLogList
+from certguard.judge.ctlog import CTLogList
 from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, Verdict
 
 HOST = "www.example.test"

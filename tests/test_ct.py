@@ -14,6 +14,7 @@ from cryptography import x509
 
 from certguard.errors import DataError
 from certguard.judge import ct
+from certguard.judge.ctlog import CTLogList
 
 HOST = "ct.example.test"
 
@@ -39,7 +40,7 @@ def judge(issuer: pki.CA, logs: dict[str, ctlog.TestLog], scts: list[tuple[str, 
           known: list[str] | None = None, **kw: Any) -> ct.CTResult:
     leaf = ctlog.leaf_with_scts(issuer, HOST, [(logs[n], when, bad) for n, when, bad in scts], **kw)
     listed = [logs[n] for n in (known if known is not None else list(logs))]
-    return ct.check_ct([leaf.cert, issuer.cert], None, ct.CTLogList.from_json(ctlog.log_list(listed), "test"),
+    return ct.check_ct([leaf.cert, issuer.cert], None, CTLogList.from_json(ctlog.log_list(listed), "test"),
                        pki.NOW)
 
 
@@ -64,7 +65,7 @@ def test_copied_scts_do_not_verify_over_a_forged_leaf(issuer: pki.CA, logs: Any)
     sct_ext = genuine.cert.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps)
     raw = x509.UnrecognizedExtension(sct_ext.oid, sct_ext.value.public_bytes())
     forged = forger.leaf(HOST, extra_extensions=[(raw, False)])
-    lst = ct.CTLogList.from_json(ctlog.log_list(list(logs.values())), "t")
+    lst = CTLogList.from_json(ctlog.log_list(list(logs.values())), "t")
     r = ct.check_ct([forged.cert], None, lst, pki.NOW)
     assert r.valid_count == 0 and not r.policy_met
     assert {s.reason for s in r.scts} <= {"issuer_unknown", "bad_signature"}
@@ -114,13 +115,13 @@ def test_timestamp_after_expiry(issuer: pki.CA, logs: Any) -> None:
 
 def test_no_scts(issuer: pki.CA, logs: Any) -> None:
     leaf = issuer.leaf(HOST)
-    r = ct.check_ct([leaf.cert, issuer.cert], None, ct.CTLogList.from_json(ctlog.log_list([logs["a"]]), "t"), pki.NOW)
+    r = ct.check_ct([leaf.cert, issuer.cert], None, CTLogList.from_json(ctlog.log_list([logs["a"]]), "t"), pki.NOW)
     assert not r.policy_met and r.reasons == ("the certificate carries no SCTs",)
 
 
 def test_stale_list_is_reported_not_enforced(issuer: pki.CA, logs: Any) -> None:
     leaf = issuer.leaf(HOST)
-    old = ct.CTLogList.from_json(ctlog.log_list([logs["a"]], timestamp=pki.NOW - timedelta(days=71)), "t")
+    old = CTLogList.from_json(ctlog.log_list([logs["a"]], timestamp=pki.NOW - timedelta(days=71)), "t")
     r = ct.check_ct([leaf.cert, issuer.cert], None, old, pki.NOW)
     assert r.list_stale and not r.enforced
     severities = {f.id: f.severity.value for f in r.findings()}
@@ -131,18 +132,18 @@ def test_log_list_rejects_id_not_matching_key(logs: Any) -> None:
     doc = json.loads(ctlog.log_list([logs["a"], logs["b"]]))
     doc["operators"][0]["logs"][0]["log_id"] = doc["operators"][1]["logs"][0]["log_id"]
     with pytest.raises(DataError, match="log_id is not the SHA-256 of its key"):
-        ct.CTLogList.from_json(json.dumps(doc).encode(), "tampered")
+        CTLogList.from_json(json.dumps(doc).encode(), "tampered")
     with pytest.raises(DataError, match="v3 format"):
-        ct.CTLogList.from_json(b'{"operators": 5}', "garbage")
+        CTLogList.from_json(b'{"operators": 5}', "garbage")
     with pytest.raises(DataError):
-        ct.CTLogList.from_json(b"\xff\xfe not json", "binary")
+        CTLogList.from_json(b"\xff\xfe not json", "binary")
 
 
 def test_reference_log_list_loads_and_ids_match_keys() -> None:
     path = SHARED_DATA / "ct_log_list.json"
     if not path.exists():
         pytest.skip("reference data ../shared/data is absent")
-    lst = ct.CTLogList.from_json(path.read_bytes(), str(path))  # from_json checks every id against its key
+    lst = CTLogList.from_json(path.read_bytes(), str(path))  # from_json checks every id against its key
     assert len(lst.logs) == 75
     assert lst.version.startswith("81")
     assert any(log.rfc6962 for log in lst.logs) and len({log.operator for log in lst.logs}) >= 3

@@ -11,7 +11,7 @@ import platformdirs
 from certguard import device
 from certguard.data import anchors, intel, pins
 from certguard.errors import DataError
-from certguard.judge.ct import CTLogList
+from certguard.judge.ctlog import CTLogList
 from certguard.judge.signals import TrustContext
 
 CT_LIST_NAME = "ct_log_list.json"

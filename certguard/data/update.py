@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from certguard.data.files import write_atomic
 from certguard.errors import DataError, FetchError
-from certguard.judge.ct import MAX_LIST_AGE, CTLogList
+from certguard.judge.ct import MAX_LIST_AGE
+from certguard.judge.ctlog import CTLogList
 from certguard.judge.models import iso, parse_iso
 from certguard.probe.tls import HttpResponse, Proxy, https_get
 

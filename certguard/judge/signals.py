@@ -16,7 +16,8 @@ from cryptography import x509
 
 from certguard.judge import certs
 from certguard.judge.certs import CertView
-from certguard.judge.ct import CTLogList, CTResult, check_ct
+from certguard.judge.ct import CTResult, check_ct
+from certguard.judge.ctlog import CTLogList
 from certguard.judge.exroots import ExRoot, ExRoots
 from certguard.judge.findings import FindingId
 from certguard.judge.intel import IntelDB
