@@ -28,7 +28,7 @@ from certguard.data.targets import ConnectTo, apply_overrides, parse_target
 from certguard.errors import ConfigError
 from certguard.i18n import Translator
 from certguard.judge import certs
-from certguard.judge.analyze import TrustContext
+from certguard.judge.analyze import TrustContext, analyze_chain
 from certguard.judge.findings import FindingId
 from certguard.judge.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
 from certguard.probe import tls as probe
@@ -79,34 +79,47 @@ def test_identical_verdicts_extend_one_row_and_survive_reopen(tmp_path: Path, pu
     h.close()
 
 
-def test_chain_changed_after_a_stable_period_but_not_on_renewal(history: store.History,
-                                                                public_issuing: pki.CA) -> None:
-    other_ca = pki.root("Other Public Root").child_ca("Other Issuing CA")
+def test_chain_changed_after_a_stable_period_but_not_on_renewal(history: store.History, public: pki.CA,
+                                                                public_issuing: pki.CA, ctx_factory: Any) -> None:
+    """The history hands its facts to the judge (rule chain_changed); it never edits a verdict itself."""
+    other = pki.root("Other Public Root")
+    other_ca = other.child_ca("Other Issuing CA")
+    ctx = ctx_factory(anchors=[public.cert, other.cert])  # both public: only the history can tell
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     net = "wlan0 via gw-home"
-    old = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
-    renewed = (certs.cert_info(public_issuing.leaf("a.test").cert), info(public_issuing))
-    moved = (certs.cert_info(other_ca.leaf("a.test").cert), info(other_ca))
+
+    def judged(ca: pki.CA, day: int) -> Verdict:
+        at = t0 + timedelta(days=day)
+        leaf = ca.leaf("a.test", not_before=at - timedelta(days=1), not_after=at + timedelta(days=60))
+        v = analyze_chain("a.test", 443, [pki.der(leaf.cert), pki.der(ca.cert)], ctx, at,
+                          history=history.facts("a.test", 443, net))
+        history.record_round([v], net, at)
+        return v
+
     for day in range(10):
-        history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=day), old)], net,
-                             t0 + timedelta(days=day))
-    [same_ca] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=10), renewed)], net,
-                                     t0 + timedelta(days=10))
+        assert judged(public_issuing, day).rule == "public_ok"
+    same_ca = judged(public_issuing, 10)
     assert same_ca.finding(FindingId.CHAIN_CHANGED) is None, "a renewal by the same issuing key is routine"
-    [changed] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=11), moved)], net,
-                                     t0 + timedelta(days=11))
+    changed = judged(other_ca, 11)
     f = changed.finding(FindingId.CHAIN_CHANGED)
     assert f is not None and f.evidence_dict["previous_issuer_key"] == certs.spki_sha256(public_issuing.cert)
-    assert changed.severity is Severity.WARNING
+    assert (changed.status, changed.severity, changed.rule) == (Status.OK, Severity.WARNING, "chain_changed")
 
 
-def test_chain_change_without_stable_history_is_quiet(history: store.History, public_issuing: pki.CA) -> None:
-    other_ca = pki.root("Other Public Root").child_ca("Other Issuing CA")
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    history.record_round([verdict("a.test", Status.OK, t0, (info(public_issuing), info(public_issuing)))], "n", t0)
-    [v] = history.record_round([verdict("a.test", Status.OK, t0 + timedelta(days=1),
-                                        (info(other_ca), info(other_ca)))], "n", t0 + timedelta(days=1))
-    assert v.finding(FindingId.CHAIN_CHANGED) is None
+def test_chain_change_without_stable_history_is_quiet(history: store.History, public: pki.CA,
+                                                      public_issuing: pki.CA, ctx_factory: Any) -> None:
+    other = pki.root("Other Public Root")
+    other_ca = other.child_ca("Other Issuing CA")
+    ctx = ctx_factory(anchors=[public.cert, other.cert])
+    t0 = pki.NOW - timedelta(days=2)
+    first = analyze_chain("a.test", 443, [pki.der(public_issuing.leaf("a.test").cert), pki.der(public_issuing.cert)],
+                          ctx, t0)
+    history.record_round([first], "n", t0)
+    facts = history.facts("a.test", 443, "n")
+    assert facts is not None and facts.issuer_key == certs.spki_sha256(public_issuing.cert)
+    v = analyze_chain("a.test", 443, [pki.der(other_ca.leaf("a.test").cert), pki.der(other_ca.cert)], ctx,
+                      pki.NOW, history=facts)
+    assert v.finding(FindingId.CHAIN_CHANGED) is None and v.rule == "public_ok"
 
 
 def test_episode_opens_grows_and_ends(history: store.History) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from certguard.errors import CertguardError, FetchError
-from certguard.probe import tls as probe
+from certguard.probe import local
 from certguard.watch.daemon import read_api_info
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def login_url(directory: Path, lang: str | None) -> str | None:
     if not info or not isinstance(info.get("url"), str):
         return None
     try:
-        status, body = probe.local_api(info["url"], "POST", "/api/login-code" + (f"?lang={lang}" if lang else ""),
+        status, body = local.local_api(info["url"], "POST", "/api/login-code" + (f"?lang={lang}" if lang else ""),
                                        token)
     except FetchError:
         return None

@@ -25,7 +25,8 @@ from certguard.errors import DataError, FetchError
 from certguard.judge.ct import MAX_LIST_AGE
 from certguard.judge.ctlog import CTLogList
 from certguard.judge.models import iso, parse_iso
-from certguard.probe.tls import HttpResponse, Proxy, https_get
+from certguard.probe.https import HttpResponse, https_get
+from certguard.probe.tls import Proxy
 
 # Google's key for Chrome's CT log list (RSA-4096, PKCS#1 v1.5 with SHA-256), as published at
 # https://www.gstatic.com/ct/log_list/v3/log_list_pubkey.pem. Written here, not downloaded: a key fetched beside

@@ -5,21 +5,18 @@ handshake with the site's real SNI, and returns a ``ProbeAttempt`` holding the c
 server sent it. It never verifies anything (that is ``verify``/``analyze``'s job on the captured bytes) and never
 sends application data. Every expected failure is a ``ProbeFailure`` value, never an exception.
 
-``https_get(url)`` is the other way out: the download of signed data (``certguard update``). It verifies TLS
-against Mozilla's roots (never the OS store, which may hold the very root we are looking for), follows no
-redirects and bounds size and time; the caller still verifies the content's own signature.
+The package's other modules are the other ways out: ``https`` downloads signed data (``certguard update``) and
+``local`` talks to a certguard daemon on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import base64
 import errno
-import http.client
 import logging
 import re
 import select
 import socket
-import ssl
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -30,8 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from OpenSSL import SSL, crypto
 
-from certguard import __version__
-from certguard.errors import ConfigError, FetchError
+from certguard.errors import ConfigError
 from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, TLSInfo
 
 log = logging.getLogger(__name__)
@@ -301,84 +297,3 @@ def fetch_all(targets: Sequence[Target], options: ProbeOptions | None = None, *,
             for f in as_completed(futures):
                 on_done(f.result())
         return [f.result() for f in futures]
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    url: str
-    status: int
-    content_type: str  # media type only, lower case, without parameters
-    body: bytes
-
-
-def https_get(url: str, *, cafile: str, timeout: float = 30.0, max_bytes: int = 8 << 20,
-              proxy: Proxy | None = None) -> HttpResponse:
-    """GET ``url`` over HTTPS, verifying the server against the roots in ``cafile``. Any status is returned.
-
-    Raises:
-        FetchError: not an https URL, connection/TLS failure, body over ``max_bytes``, truncated body, or the
-            whole exchange took longer than ``timeout`` seconds.
-    """
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
-        raise FetchError(url, "only https:// URLs are accepted")
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and host name checking by default
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    try:
-        ctx.load_verify_locations(cafile=cafile)
-    except (OSError, ssl.SSLError) as exc:
-        raise FetchError(url, f"cannot load the TLS anchors {cafile}: {exc}") from exc
-    deadline = time.monotonic() + timeout
-    port = parts.port or 443
-    if proxy:
-        conn = http.client.HTTPSConnection(proxy.host, proxy.port, context=ctx, timeout=timeout)
-        auth = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
-        conn.set_tunnel(parts.hostname, port, headers=auth)
-    else:
-        conn = http.client.HTTPSConnection(parts.hostname, port, context=ctx, timeout=timeout)
-    try:
-        conn.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                     headers={"User-Agent": f"certguard/{__version__}", "Accept-Encoding": "identity"})
-        resp = conn.getresponse()
-        declared = resp.getheader("Content-Length")
-        if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(url, f"response of {declared} bytes is larger than the {max_bytes} bytes allowed")
-        body = bytearray()
-        while chunk := resp.read(65536):
-            body += chunk
-            if len(body) > max_bytes:
-                raise FetchError(url, f"response is larger than the {max_bytes} bytes allowed")
-            if time.monotonic() > deadline:
-                raise FetchError(url, f"download took longer than {timeout:g} s")
-        media = (resp.getheader("Content-Type") or "").split(";", 1)[0].strip().lower()
-        return HttpResponse(url, resp.status, media, bytes(body))
-    except http.client.IncompleteRead as exc:
-        raise FetchError(url, f"truncated response ({len(exc.partial)} bytes received, more announced)") from exc
-    except ssl.SSLCertVerificationError as exc:
-        raise FetchError(url, f"the server's certificate is not trusted ({exc.verify_message}): "
-                              "the connection may be intercepted") from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise FetchError(url, f"download failed: {exc}") from exc
-    finally:
-        conn.close()
-
-
-def local_api(url: str, method: str, path: str, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
-    """One call to a certguard daemon's API on this machine (``certguard ui`` asking a running daemon for a login).
-
-    Raises:
-        FetchError: the daemon does not answer (not running, or a stale api.json).
-        ConfigError: ``url`` is not a loopback http URL (api.json is never trusted to point elsewhere).
-    """
-    parts = urlsplit(url)
-    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or parts.port is None:
-        raise ConfigError(f"{url!r} is not a local certguard API address")
-    conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=timeout)
-    try:
-        conn.request(method, path, headers={"Authorization": f"Bearer {token}", "Host": f"127.0.0.1:{parts.port}"})
-        resp = conn.getresponse()
-        return resp.status, resp.read(1 << 20)
-    except (OSError, http.client.HTTPException) as exc:  # HTTPException: something else now owns that port
-        raise FetchError(url, f"no certguard daemon answers ({exc})") from exc
-    finally:
-        conn.close()

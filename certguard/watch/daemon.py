@@ -16,9 +16,9 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,13 @@ from certguard.data.files import write_atomic
 from certguard.data.targets import load_site_list, parse_target
 from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import LANGUAGES, Translator
-from certguard.judge.analyze import TrustContext, analyze_batch
+from certguard.judge.analyze import TrustContext
 from certguard.judge.audit import AuditReport
 from certguard.judge.models import Status, Target, Verdict, iso, overall
 from certguard.probe import tls as probe
 from certguard.watch.history import History
 from certguard.watch.notify import AllowRule, Notifier, allowed
+from certguard.watch.pipeline import Pipeline, RoundResult
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,16 @@ class AlreadyRunning(ConfigError):
     pass
 
 
+@dataclass(frozen=True)
+class _Call:
+    """A method of the daemon as a pipeline observer."""
+
+    fn: Callable[[RoundResult], object]
+
+    def on_round(self, rnd: RoundResult) -> None:
+        self.fn(rnd)
+
+
 class Daemon:
     def __init__(self, data_dir: Path, ctx: TrustContext, *, base_targets: Callable[[Settings], list[Target]],
                  options: probe.ProbeOptions, notifier: Notifier, settings: Settings,
@@ -215,11 +226,15 @@ class Daemon:
         self.stop = threading.Event()
         self.trigger = threading.Event()
         self._round_lock = threading.Lock()
+        self._previous: dict[tuple[str, int], Status] = {}
+        self.pipeline = Pipeline(ctx, options, workers, history=self.history,
+                                 observers=[_Call(self._record), _Call(self._notify), _Call(self._show)])
 
     # -- one round
 
     def check_now(self) -> Round:
-        """Probe every target once, record, notify, publish. Serialised: a second caller waits for the first."""
+        """Probe every target once, then record, notify and publish (the pipeline's observers). Serialised: a
+        second caller waits for the first."""
         with self._round_lock:
             settings = self.settings
             targets = self.base_targets(settings)
@@ -228,20 +243,45 @@ class Daemon:
             network = self.network()
             self.latest = replace(self.latest, running=True)
             self.events.publish({"type": "check_started", "targets": len(targets)})
-            attempts = probe.fetch_all(targets, self.options, workers=self.workers)
-            now = datetime.now(UTC)
-            verdicts = analyze_batch(attempts, self.ctx, now)
-            previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
-            tr = Translator(settings.language)
-            verdicts = self.history.record_round(verdicts, network, now)
-            for v in verdicts:
-                self.notifier.consider(previous.get((v.host, v.port)), v, network, quiet=settings.quiet,
-                                       rules=settings.allow, tr=tr)
-            self.latest = Round(now, network, verdicts, running=False)
-            self.events.publish({"type": "status", "overall": overall(verdicts), "checked_at": iso(now)})
-            if self.prometheus:
-                write_prometheus(self.prometheus, self.latest, settings)
+            self._previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
+            self.pipeline.run(targets, network)
+            # _show (an observer) has replaced the round; should it have failed, the UI must not spin forever.
+            self.latest = replace(self.latest, running=False)
             return self.latest
+
+    def receive(self, host: str, port: int, chain: Sequence[bytes], source: str) -> Verdict:
+        """A chain captured elsewhere (the browser companion): judged, recorded, notified and shown like a probe's,
+        marked with its ``source``."""
+        with self._round_lock:
+            self._previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
+            rnd = self.pipeline.judge_chain(host, port, chain, source=source, network=self.network())
+            return rnd.verdicts[0]
+
+    # -- the pipeline's observers, in order: remember, tell the user, show
+
+    def _record(self, rnd: RoundResult) -> None:
+        self.history.record_round(rnd.verdicts, rnd.network, rnd.checked_at)
+
+    def _notify(self, rnd: RoundResult) -> None:
+        settings = self.settings
+        tr = Translator(settings.language)
+        for v in rnd.verdicts:
+            self.notifier.consider(self._previous.get((v.host, v.port)), v, rnd.network, quiet=settings.quiet,
+                                   rules=settings.allow, tr=tr)
+
+    def _show(self, rnd: RoundResult) -> Round:
+        if len(rnd.verdicts) == 1 and rnd.verdicts[0].source != "probe":
+            # One chain from the browser: it joins the current round instead of replacing it.
+            key = (rnd.verdicts[0].host, rnd.verdicts[0].port)
+            merged = [v for v in self.latest.verdicts if (v.host, v.port) != key] + list(rnd.verdicts)
+            self.latest = replace(self.latest, verdicts=sorted(merged, key=lambda v: (v.host, v.port)))
+        else:
+            self.latest = Round(rnd.checked_at, rnd.network, list(rnd.verdicts), running=False)
+        self.events.publish({"type": "status", "overall": overall(self.latest.verdicts),
+                             "checked_at": iso(rnd.checked_at)})
+        if self.prometheus:
+            write_prometheus(self.prometheus, self.latest, self.settings)
+        return self.latest
 
     def audit(self) -> AuditReport | None:
         """The device trust-store audit (None: not available), recomputed at most every 10 minutes (it runs certutil

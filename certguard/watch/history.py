@@ -11,7 +11,6 @@ Design choices, and why:
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from certguard.errors import DataError
-from certguard.judge.findings import FindingId
-from certguard.judge.models import Finding, Severity, Status, Verdict, iso, parse_iso
+from certguard.judge.models import Status, Verdict, iso, parse_iso
+from certguard.judge.signals import HistoryFacts
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: first schema
@@ -49,11 +48,6 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-# Alarming statuses that form episodes.
-EPISODE_STATUSES = frozenset({Status.INTERCEPTED, Status.SUSPICIOUS})
-# A change of issuing key after this long with the same one is worth a finding (routine renewals keep the key
-# of the issuing CA; a new issuer key out of the blue is how a forged chain first shows).
-STABLE_PERIOD = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -78,19 +72,6 @@ class Episode:
         return {"id": self.id, "network": self.network, "culprit": self.culprit, "kind": self.kind,
                 "status": self.status, "hosts": list(self.hosts), "started_at": iso(self.started_at),
                 "last_seen": iso(self.last_seen), "ended_at": iso(self.ended_at) if self.ended_at else None}
-
-
-def _issuer_key(v: Verdict) -> str | None:
-    """The key that vouched for the leaf: the issuing certificate's SPKI when sent, else the leaf's issuer name."""
-    if len(v.chain) > 1:
-        return v.chain[1].spki_sha256
-    return v.chain[0].issuer if v.chain else None
-
-
-def _culprit(v: Verdict) -> str:
-    if v.interceptor is not None:
-        return v.interceptor.name
-    return v.chain[-1].issuer if v.chain else v.status.value
 
 
 class History:
@@ -135,39 +116,37 @@ class History:
     # ---- writing
 
     def record_round(self, verdicts: Sequence[Verdict], network: str, now: datetime) -> list[Verdict]:
-        """Store one round atomically; returns the verdicts with history findings (CHAIN_CHANGED) added."""
-        out = []
+        """Store one round atomically (verdicts, episodes, pruning). The verdicts are stored as judged: history
+        facts reach the judge *before* judging (``facts``), so this never changes a decision."""
         with self._tx() as db:
             for v in verdicts:
-                v = self._with_history(db, v, network)
                 self._store(db, v, network)
-                out.append(v)
-            self._update_episodes(db, out, network, now)
+            self._update_episodes(db, verdicts, network, now)
             self._prune(db, now)
-        return out
+        return list(verdicts)
 
-    def _with_history(self, db: sqlite3.Connection, v: Verdict, network: str) -> Verdict:
-        key = _issuer_key(v)
-        if key is None or v.status is not Status.OK:
-            return v
-        rows = db.execute("SELECT issuer_key, first_seen, last_seen FROM verdicts WHERE host=? AND port=? AND "
-                          "network=? AND issuer_key IS NOT NULL ORDER BY last_seen DESC, id DESC LIMIT 50",
-                          (v.host, v.port, network)).fetchall()
-        if not rows or rows[0][0] == key:
-            return v
+    def facts(self, host: str, port: int, network: str) -> HistoryFacts | None:
+        """The issuing key last seen for (host, port) on ``network`` and since when it has not changed."""
+        with self._lock:
+            rows = self._db.execute("SELECT issuer_key, first_seen, last_seen FROM verdicts WHERE host=? AND port=? "
+                                    "AND network=? AND issuer_key IS NOT NULL ORDER BY last_seen DESC, id DESC "
+                                    "LIMIT 50", (host, port, network)).fetchall()
+        if not rows:
+            return None
         previous = rows[0][0]
         stable_since = parse_iso(rows[0][1])
         for k, first, _ in rows:
             if k != previous:
                 break
             stable_since = parse_iso(first)
-        if parse_iso(rows[0][2]) - stable_since < STABLE_PERIOD:
-            return v
-        finding = Finding(FindingId.CHAIN_CHANGED, Severity.WARNING,
-                          (("previous_issuer_key", previous), ("issuer_key", key),
-                           ("stable_since", iso(stable_since))))
-        severity = v.severity if v.severity.rank >= Severity.WARNING.rank else Severity.WARNING
-        return dataclasses.replace(v, findings=(*v.findings, finding), severity=severity)
+        return HistoryFacts(previous, stable_since, parse_iso(rows[0][2]))
+
+    def facts_for(self, targets: Sequence[tuple[str, int]], network: str) -> dict[tuple[str, int], HistoryFacts]:
+        out = {}
+        for host, port in targets:
+            if (found := self.facts(host, port, network)) is not None:
+                out[(host, port)] = found
+        return out
 
     def _store(self, db: sqlite3.Connection, v: Verdict, network: str) -> None:
         chain_id = None
@@ -188,7 +167,7 @@ class History:
         else:
             db.execute("INSERT INTO verdicts(host, port, network, status, severity, issuer_key, chain_id, signature,"
                        " first_seen, last_seen, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       (v.host, v.port, network, v.status.value, v.severity.value, _issuer_key(v), chain_id,
+                       (v.host, v.port, network, v.status.value, v.severity.value, v.issuer_key, chain_id,
                         signature, seen, seen, json.dumps(doc)))
 
     def _update_episodes(self, db: sqlite3.Connection, verdicts: Sequence[Verdict], network: str,
@@ -199,9 +178,9 @@ class History:
         current: dict[str, tuple[str | None, str, set[str]]] = {}
         clean = set()
         for v in verdicts:
-            if v.status in EPISODE_STATUSES:
+            if v.status.alarming:
                 kind = v.interceptor.kind.value if v.interceptor else None
-                current.setdefault(_culprit(v), (kind, v.status.value, set()))[2].add(v.host)
+                current.setdefault(v.culprit, (kind, v.status.value, set()))[2].add(v.host)
             elif v.status in (Status.OK, Status.MISCONFIGURED, Status.CAPTIVE_PORTAL):
                 clean.add(v.host)
         stamp = iso(now)

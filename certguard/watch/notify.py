@@ -20,9 +20,6 @@ log = logging.getLogger(__name__)
 
 Sender = Callable[[str, str], bool]  # (title, body) -> delivered?
 
-_RANK = {Status.OK: 0, Status.UNREACHABLE: 0, Status.ERROR: 1, Status.MISCONFIGURED: 1, Status.CAPTIVE_PORTAL: 1,
-         Status.BLOCKED: 2, Status.SUSPICIOUS: 3, Status.INTERCEPTED: 4}
-
 
 @dataclass(frozen=True)
 class AllowRule:
@@ -65,7 +62,7 @@ class Notifier:
     def consider(self, previous: Status | None, v: Verdict, network: str, *, quiet: bool,
                  rules: Sequence[AllowRule], tr: Translator | None = None) -> bool:
         """Notify when ``v`` is worse than ``previous`` (a first sighting counts from ok); True if sent."""
-        if _RANK[v.status] <= _RANK.get(previous or Status.OK, 0) or _RANK[v.status] < _RANK[Status.BLOCKED]:
+        if v.status.rank <= (previous or Status.OK).rank or not v.status.notifies:
             return False
         if quiet or allowed(v, network, rules):
             return False

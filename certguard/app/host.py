@@ -22,8 +22,8 @@ from certguard.app import api
 from certguard.data.context import load_trust_context
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides
 from certguard.judge import audit
-from certguard.probe import tls as probe
 from certguard.watch import daemon, notify
+from certguard.watch.pipeline import probe_options
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class DaemonConfig:
     ct_logs: Path | None = None
     use_device_store: bool = True
     prometheus: Path | None = None
+    proxy: str | None = None  # --proxy, else $HTTPS_PROXY (as for 'check')
 
 
 @dataclass
@@ -80,7 +81,7 @@ def hosted(cfg: DaemonConfig) -> Iterator[Hosted]:
         sender_name, sender = notify.default_sender()
         d = daemon.Daemon(directory, ctx,
                           base_targets=lambda st: apply_overrides(base(st), list(cfg.connect_to), list(cfg.resolve)),
-                          options=probe.ProbeOptions(timeout=cfg.timeout), notifier=notify.Notifier(sender),
+                          options=probe_options(cfg.timeout, cfg.proxy), notifier=notify.Notifier(sender),
                           settings=settings, workers=cfg.workers, prometheus=cfg.prometheus,
                           notifier_name=sender_name,
                           audit=lambda: audit.judge(device.read_device(), ctx.mozilla,

@@ -1,0 +1,82 @@
+"""The ``certguard`` command. Thin: parse options, call the layers, render, set the exit code.
+
+Exit codes (DESIGN.md §4):
+    0  nothing wrong found
+    1  interception or a suspicious chain found (and nothing else)
+    2  usage or data error (bad option, unreadable or malformed file), or certguard could not decide
+    3  nothing reachable (offline, or every site failed)
+
+Each command lives in its own module and is imported only when it runs: ``certguard --version`` or ``check``
+never load Flask, waitress, the daemon or Qt.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+import click
+
+from certguard import __version__
+from certguard.errors import CertguardError
+from certguard.judge.models import EXIT_OK, EXIT_USAGE
+
+# command name → (module in certguard.app.cli, attribute, one-line help shown by --help without importing it)
+_COMMANDS = {
+    "check": ("check", "check", "Probe sites and say whether the connection to each is intercepted."),
+    "inspect": ("check", "inspect", "Judge a saved chain (PEM or DER) as if HOST had served it."),
+    "audit": ("audit", "audit_command", "List the roots this device trusts beyond Mozilla's, and whose they are."),
+    "pins": ("data", "pins_command", "Show the pinsets and check every pinned key against Mozilla's roots."),
+    "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it."),
+    "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API."),
+    "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon."),
+}
+
+
+class _Group(click.Group):
+    """Loads each command on first use, and turns certguard's own errors into one clear line and exit code 2,
+    without a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        module, attr, _ = _COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(f"certguard.app.cli.{module}"), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in _COMMANDS.items()])
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except CertguardError as exc:
+            click.echo(f"certguard: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="certguard")
+def cli() -> None:
+    """Find out whether your TLS connections are being intercepted, by whom, and what to do about it."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (for tests and ``python -m certguard``)."""
+    try:
+        # standalone_mode=False: click returns instead of exiting, except for our own sys.exit(code)
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+    except click.exceptions.Abort:
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE
+    # ctx.exit(code) (our error path) comes back as the return value in non-standalone mode
+    return rv if isinstance(rv, int) else EXIT_OK
