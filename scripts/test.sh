@@ -35,6 +35,8 @@ fi
 
 .venv/bin/ruff check certguard tests bench
 .venv/bin/mypy certguard
+# The layering of DESIGN.md §2 ([tool.importlinter] in pyproject.toml): the decision core imports nothing above it.
+.venv/bin/lint-imports
 # A private key must never be committed: tests create their certificates at run time.
 if git ls-files -z | xargs -0 grep -lE -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----' 2>/dev/null | grep -v '^scripts/test.sh$'; then
   echo "error: a tracked file contains a private key" >&2

@@ -119,3 +119,42 @@ def test_invalid_settings_say_what_is_wrong_with_a_catalog_key(app: tuple[FlaskC
     assert client.get("/api/settings", headers=auth).json["sites"] == [], "nothing was applied"
     resp = client.put("/api/settings", json={"sites": ["good.example"]}, headers=auth)
     assert resp.status_code == 200 and resp.json["sites"] == ["good.example"]  # control
+
+
+def _verdict(host: str, status: str, kind: str | None = None) -> Any:
+    from datetime import UTC, datetime
+
+    from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
+
+    match = InterceptorMatch("zscaler", "Zscaler Root CA", InterceptorKind(kind), None, MatchStrength.NAME,
+                             "00" * 32) if kind else None
+    return Verdict(host, 443, None, Status(status), Severity.WARNING, datetime.now(UTC), match, rule="x")
+
+
+def test_headline_is_decided_once_by_the_daemon(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
+    """An allowed corporate proxy plus one expired site: the headline, and so its advice, is the expired site."""
+    rules = (notify.AllowRule("Zscaler*"),)
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(allow=rules))
+    try:
+        d.latest = daemon.Round(verdicts=[_verdict("corp.test", "intercepted", "corporate"),
+                                          _verdict("old.test", "misconfigured"), _verdict("ok.test", "ok")])
+        client = api.create_app(d, TOKEN).test_client()
+        doc = client.get("/api/status", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"}).get_json()
+        assert (doc["overall"], doc["headline"]["host"], doc["headline"]["allowed"]) == ("misconfigured", "old.test",
+                                                                                          False)
+        # control: without the allow rule the interception leads
+        d.settings = daemon.Settings()
+        doc = client.get("/api/status", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"}).get_json()
+        assert (doc["overall"], doc["headline"]["host"]) == ("intercepted", "corp.test")
+        # only the allowed proxy left: it leads, marked allowed
+        d.settings = daemon.Settings(allow=rules)
+        d.latest = daemon.Round(verdicts=[_verdict("corp.test", "intercepted", "corporate"), _verdict("ok.test", "ok")])
+        doc = client.get("/api/status", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"}).get_json()
+        assert (doc["overall"], doc["headline"]["allowed"]) == ("intercepted", True)
+        # one unreachable site among good ones is not "offline"
+        d.latest = daemon.Round(verdicts=[_verdict("a.test", "unreachable"), _verdict("ok.test", "ok")])
+        doc = client.get("/api/status", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"}).get_json()
+        assert (doc["overall"], doc["headline"]["host"]) == ("ok", None)
+    finally:
+        d.history.close()

@@ -104,18 +104,16 @@ async function loadLanguage(lang) {
 
 // ---- pages -----------------------------------------------------------------------------------------------------
 
-function worst(results) {
-  const order = ["intercepted", "suspicious", "captive_portal", "blocked", "error", "misconfigured"];
-  for (const s of order) {
-    const hit = results.find((r) => r.status === s && !r.allowed);
-    if (hit) return hit;
-  }
-  return results.find((r) => r.status === "intercepted") || null;
+// The daemon decides the headline (one ordering of statuses, allowed interceptors last); the page only shows it.
+function headlineResult(doc) {
+  const h = doc.headline || {};
+  if (h.host == null) return null;
+  return doc.results.find((r) => r.host === h.host && r.port === h.port) || null;
 }
 
 function statusPage(doc) {
   const overall = doc.overall;
-  const culprit = worst(doc.results);
+  const culprit = headlineResult(doc);
   const affected = doc.results.filter((r) => !["ok", "unreachable"].includes(r.status));
   const card = el("section", {class: `verdict verdict--${overall}`, "aria-labelledby": "verdict-title",
                               "data-overall": overall},

@@ -39,7 +39,7 @@ from certguard import __version__
 from certguard.app.render import audit_document
 from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import Translator, available, catalog, system_language
-from certguard.judge.models import iso, overall
+from certguard.judge.models import iso
 from certguard.watch.daemon import Daemon, save_settings
 
 MAX_BODY = 64 * 1024
@@ -172,6 +172,7 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
             d = v.to_dict(tr.messages(v))
             d["advice"] = tr.advice(v)
             d["allowed"] = daemon.is_allowed(v)
+            d["rank"] = v.status.rank
             d["public_anchor_subject"] = daemon.ctx.mozilla.subject_of(v.public_anchor)
             device = daemon.ctx.device
             d["device_anchor_subject"] = device.subject_of(v.device_anchor) if device else None
@@ -221,7 +222,9 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
     @app.get("/api/status")
     def status() -> Response:
         rnd = daemon.latest
-        return jsonify({"overall": overall(rnd.verdicts), "checked_at": iso(rnd.checked_at) if rnd.checked_at else None,
+        headline = daemon.headline()
+        return jsonify({"overall": headline["overall"], "headline": headline,
+                        "checked_at": iso(rnd.checked_at) if rnd.checked_at else None,
                         "network": rnd.network, "running": rnd.running, "version": __version__,
                         "language": language(), "notifications": daemon.notifier_name,
                         "results": results(translator())})
@@ -268,7 +271,7 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
     def events() -> Response:
         def stream() -> Iterator[str]:
             with daemon.events.subscribe() as q:
-                yield f"event: hello\ndata: {json.dumps({'overall': overall(daemon.latest.verdicts)})}\n\n"
+                yield f"event: hello\ndata: {json.dumps({'overall': daemon.headline()['overall']})}\n\n"
                 waited = 0.0
                 while waited < sse_max_seconds and not daemon.stop.is_set():
                     try:

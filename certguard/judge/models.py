@@ -402,8 +402,8 @@ def overall(verdicts: Sequence[Verdict]) -> str:
     w = worst(verdicts)
     if w is None:
         return "unknown"
-    if w.status is Status.UNREACHABLE:
-        return "offline"
+    if w.status is Status.UNREACHABLE:  # nothing worse than unreachable: offline only if nothing answered at all
+        return "offline" if all(v.status is Status.UNREACHABLE for v in verdicts) else "ok"
     return str(w.status.value)
 
 

@@ -277,7 +277,7 @@ class Daemon:
             self.latest = replace(self.latest, verdicts=sorted(merged, key=lambda v: (v.host, v.port)))
         else:
             self.latest = Round(rnd.checked_at, rnd.network, list(rnd.verdicts), running=False)
-        self.events.publish({"type": "status", "overall": overall(self.latest.verdicts),
+        self.events.publish({"type": "status", "overall": self.headline()["overall"],
                              "checked_at": iso(rnd.checked_at)})
         if self.prometheus:
             write_prometheus(self.prometheus, self.latest, self.settings)
@@ -295,6 +295,18 @@ class Daemon:
 
     def is_allowed(self, v: Verdict) -> bool:
         return allowed(v, self.latest.network, self.settings.allow)
+
+    def headline(self) -> dict[str, Any]:
+        """What the Status page leads with, decided here once: the worst verdict by the one ordering, an
+        interceptor the user allowed (their employer's proxy) ranking below anything not allowed, so the headline
+        and its advice always speak of the same site."""
+        verdicts = self.latest.verdicts
+        notable = [v for v in verdicts if v.status.rank > Status.UNREACHABLE.rank]
+        culprit = max(notable, key=lambda v: (not self.is_allowed(v), v.order), default=None)
+        word = culprit.status.value if culprit is not None else overall(verdicts)
+        return {"overall": word, "host": culprit.host if culprit else None, "port": culprit.port if culprit else None,
+                "rule": culprit.rule if culprit else None, "allowed": self.is_allowed(culprit) if culprit else False,
+                "interceptor": culprit.interceptor.to_dict() if culprit and culprit.interceptor else None}
 
     # -- the schedule
 
