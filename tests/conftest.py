@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,6 +23,9 @@ from certguard.app.cli import cli
 from certguard.data import intel, pins
 from certguard.judge.analyze import TrustContext
 from certguard.judge.verify import AnchorSet
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -137,7 +140,7 @@ def require(what: str, present: bool) -> None:
 
 
 @pytest.fixture
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     require("Debian's chromium", Path(CHROMIUM).exists() and shutil.which("chromium") is not None)
     from playwright.sync_api import sync_playwright
 

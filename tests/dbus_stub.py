@@ -7,9 +7,10 @@ import json
 import sys
 import threading
 
-from jeepney import HeaderFields, MessageType, new_method_return
-from jeepney.bus_messages import message_bus
-from jeepney.io.blocking import open_dbus_connection
+# jeepney ships neither inline types nor a py.typed marker, and there is no types-jeepney package
+from jeepney import HeaderFields, MessageType, new_method_return  # type: ignore[import-untyped]
+from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
+from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 
 from certguard.watch import notify
 

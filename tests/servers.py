@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Self
 
 import pki
 from cryptography import x509
@@ -66,7 +67,7 @@ class Server:
             return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
         return None
 
-    def __enter__(self) -> Server:
+    def __enter__(self) -> Self:
         self.thread.start()
         self._timer = threading.Timer(MAX_LIFETIME, self.stop_event.set)
         self._timer.daemon = True

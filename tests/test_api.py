@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from certguard.app import api
 from certguard.judge.analyze import TrustContext
@@ -34,6 +35,13 @@ def app(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> Iterator[tu
 
 def get(client: FlaskClient, path: str, **headers: str) -> Any:
     return client.get(path, headers={"Host": HOST, **headers})
+
+
+def body(resp: TestResponse) -> Any:
+    """The response's JSON document (``TestResponse.json`` is typed ``Any | None``: None when it is not JSON)."""
+    doc = resp.json
+    assert doc is not None, resp.data
+    return doc
 
 
 def logged_in(client: FlaskClient, sessions: api.Sessions) -> None:
@@ -81,9 +89,9 @@ def test_login_code_needs_the_token_itself(app: tuple[FlaskClient, api.Sessions]
     assert client.post("/api/login-code", headers={"Host": HOST, "X-Certguard": "1"}).status_code == 401, \
         "a session cannot mint more logins"
     resp = client.post("/api/login-code?lang=fr", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"})
-    assert resp.status_code == 201 and resp.json["path"].startswith("/login?code=")
-    assert TOKEN not in resp.json["path"]
-    assert get(client, resp.json["path"]).headers["Location"] == "/?lang=fr"
+    assert resp.status_code == 201 and body(resp)["path"].startswith("/login?code=")
+    assert TOKEN not in body(resp)["path"]
+    assert get(client, body(resp)["path"]).headers["Location"] == "/?lang=fr"
 
 
 def test_cookie_rules(app: tuple[FlaskClient, api.Sessions]) -> None:
@@ -102,7 +110,7 @@ def test_cookie_rules(app: tuple[FlaskClient, api.Sessions]) -> None:
     assert client.post("/api/check", headers={"Host": HOST, **own, "X-Certguard": "1"}).status_code == 202
     assert client.put("/api/settings", json={"quiet": True}, headers={"Host": HOST, **own}).status_code == 401
     resp = client.put("/api/settings", json={"quiet": True}, headers={"Host": HOST, **own, "X-Certguard": "1"})
-    assert resp.status_code == 200 and resp.json["quiet"] is True
+    assert resp.status_code == 200 and body(resp)["quiet"] is True
     # a forged or stale cookie counts for nothing
     client.set_cookie(api.SESSION_COOKIE, "forged", domain="127.0.0.1")
     assert get(client, "/api/status", **own).status_code == 401
@@ -113,12 +121,12 @@ def test_invalid_settings_say_what_is_wrong_with_a_catalog_key(app: tuple[FlaskC
     auth = {"Host": HOST, "Authorization": f"Bearer {TOKEN}"}
     resp = client.put("/api/settings", json={"sites": ["good.example", "bad host!"]}, headers=auth)
     assert resp.status_code == 400
-    assert resp.json["key"] == "ui.settings.err_site" and resp.json["params"] == {"site": "bad host!"}
+    assert body(resp)["key"] == "ui.settings.err_site" and body(resp)["params"] == {"site": "bad host!"}
     resp = client.put("/api/settings", json={"allow": [{"network": "x"}]}, headers=auth)
-    assert resp.status_code == 400 and resp.json["key"] == "ui.settings.err_allow"
-    assert client.get("/api/settings", headers=auth).json["sites"] == [], "nothing was applied"
+    assert resp.status_code == 400 and body(resp)["key"] == "ui.settings.err_allow"
+    assert body(client.get("/api/settings", headers=auth))["sites"] == [], "nothing was applied"
     resp = client.put("/api/settings", json={"sites": ["good.example"]}, headers=auth)
-    assert resp.status_code == 200 and resp.json["sites"] == ["good.example"]  # control
+    assert resp.status_code == 200 and body(resp)["sites"] == ["good.example"]  # control
 
 
 def _verdict(host: str, status: str, kind: str | None = None) -> Any:

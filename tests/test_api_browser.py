@@ -9,8 +9,12 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from test_daemon import running
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PAGE = """<!doctype html><title>hostile</title><script>
 window.results = {};
@@ -53,7 +57,7 @@ def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> tuple[http.serv
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
-def test_foreign_origin_cannot_read_or_trigger(tmp_path: Path, browser: object) -> None:
+def test_foreign_origin_cannot_read_or_trigger(tmp_path: Path, browser: Browser) -> None:
     sites = tmp_path / "sites.txt"
     sites.write_text("127.0.0.1:9\n")
     with running(tmp_path / "data", "--interval", "3600", "--sites", str(sites), "--no-device-store",
@@ -61,12 +65,12 @@ def test_foreign_origin_cannot_read_or_trigger(tmp_path: Path, browser: object) 
         d.wait_for(lambda s: s["checked_at"] is not None)
         rounds_before = d.json("/api/history?host=127.0.0.1")["history"][0]["seen"]
         control, control_url = _serve(_Pages)
-        handler = type("Hostile", (_Pages,), {})
+        handler = cast(type[_Pages], type("Hostile", (_Pages,), {}))
         pages, page_url = _serve(handler)
         handler.page = (PAGE % {"api": json.dumps(f"http://127.0.0.1:{d.port}"),
                                 "control": json.dumps(control_url)}).encode()
         try:
-            page = browser.new_page()  # type: ignore[attr-defined]
+            page = browser.new_page()
             page.goto(page_url + "/")
             page.wait_for_function("window.results.done === true", timeout=15000)
             results = page.evaluate("window.results")

@@ -370,7 +370,7 @@ def test_trust_settings_rules() -> None:
 def test_windows_stores(qaznet: pki.CA, mozilla_root: Any) -> None:
     client_only = pki.root("Client Only CA")
     inter = pki.root("Some Root").child_ca("Windows Intermediate CA")
-    contents = {
+    contents: dict[str, list[tuple[bytes, str, bool | set[str]]]] = {
         "ROOT": [(pki.der(qaznet.cert), "x509_asn", True), (certs.der_of(mozilla_root), "x509_asn", True),
                  (pki.der(client_only.cert), "x509_asn", {"1.3.6.1.5.5.7.3.2"}),
                  (b"\x30\x03\x02\x01\x00", "x509_asn", True), (b"pkcs7", "pkcs_7_asn", True)],

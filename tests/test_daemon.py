@@ -163,10 +163,18 @@ def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
 
 # ---- notifications ----------------------------------------------------------------------------------------------
 
+def recording(log: list[str], with_body: bool = False) -> notify.Sender:
+    """A notification sender that records each title (or ``title|body``) it is given and reports it delivered."""
+    def send(title: str, body: str) -> bool:
+        log.append(f"{title}|{body}" if with_body else title)
+        return True
+    return send
+
+
 def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[str] = []
     clock = [0.0]
-    n = notify.Notifier(lambda title, body: sent.append(title) is None, cooldown=3600, clock=lambda: clock[0])
+    n = notify.Notifier(recording(sent), cooldown=3600, clock=lambda: clock[0])
     monkeypatch.setenv("CERTGUARD_LANG", "en")
     now = datetime.now(UTC)
     bad = verdict(HOST, Status.INTERCEPTED, now, interceptor="Zscaler")
@@ -183,7 +191,7 @@ def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules(monkeyp
     assert sent == [f"certguard: {HOST} — Intercepted by Zscaler"] * 2
     # in the user's language (the daemon passes the one from its settings)
     bodies: list[str] = []
-    ru = notify.Notifier(lambda title, body: bodies.append(f"{title}|{body}") is None)
+    ru = notify.Notifier(recording(bodies, with_body=True))
     assert ru.consider(Status.OK, bad, "office", quiet=False, rules=(), tr=Translator("ru"))
     assert bodies == [f"certguard: {HOST} — Перехват (Zscaler)|" + Translator("ru")("notify.intercepted")]
 
@@ -221,7 +229,7 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
                       base_targets=lambda s: apply_overrides([parse_target(HOST)],
                                                              [ConnectTo.parse(connect_to(HOST, srv))], []),
-                      notifier=notify.Notifier(lambda t, b: sent.append(t) is None),
+                      notifier=notify.Notifier(recording(sent)),
                       settings=daemon.Settings(interval=3600), network=lambda: net[0])
     t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
     t.start()
@@ -431,7 +439,7 @@ def test_daemon_detects_interception_records_episode_and_api_is_locked(
             # interception appears on the path
             path.upstream = evil.port
             assert d.request("POST", "/api/check")[0] == 202
-            seen = []
+            seen: list[bytes] = []
             while b"event: status" not in seen and len(seen) < 50:
                 seen.append(stream.readline().strip())
             assert b"event: check_started" in seen and b"event: status" in seen

@@ -188,9 +188,9 @@ def test_only_https_urls() -> None:
 @pytest.mark.parametrize("kind", ["rsa", "ecdsa", "ed25519"])
 def test_signature_algorithms(kind: str) -> None:
     data = b"signed feed"
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
     if kind == "rsa":
-        key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey = \
-            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         sig = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     elif kind == "ecdsa":
         key = ec.generate_private_key(ec.SECP256R1())
