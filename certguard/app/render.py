@@ -78,7 +78,8 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
     for v in verdicts:
         label = v.host if v.port == 443 else f"{v.host}:{v.port}"
         status = Text(f"{_SYMBOL[v.status]} {tr('status.' + v.status.value)}", style=_STYLE[v.status])
-        table.add_row(label, status, _issuer_cell(v))
+        # Names are the server's: as Text, never parsed as rich markup.
+        table.add_row(label, status, Text(_issuer_cell(v)))
     console.print(table)
     for v in verdicts:
         notable = [f for f in v.findings if f.severity is not Severity.INFO] or (

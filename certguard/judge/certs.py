@@ -9,6 +9,7 @@ import base64
 import contextlib
 import hashlib
 import ipaddress
+import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -37,7 +38,20 @@ def parse(der: bytes) -> x509.Certificate:
         ValueError: the bytes are not a certificate cryptography can read.
     """
     with _lenient_serial():
-        return x509.load_der_x509_certificate(der)
+        try:
+            return x509.load_der_x509_certificate(der)
+        except x509.InvalidVersion as exc:  # a version 4: not a ValueError, which every caller catches
+            raise ValueError(str(exc)) from exc
+
+
+def reason(exc: BaseException) -> str:
+    """cryptography's parse error in words for one line of output: its message without the Rust debug dump
+    (``ParseError { kind: ShortData { needed: 97 }, location: [...] }`` becomes ``ShortData``)."""
+    text = str(exc)
+    if "ParseError {" not in text:
+        return text
+    kind = re.search(r"kind: (\w+)", text)
+    return f"{text.split(': ParseError', 1)[0]} ({kind.group(1) if kind else 'malformed'})"
 
 
 @contextlib.contextmanager
@@ -78,6 +92,12 @@ def spki_der(cert: x509.Certificate) -> bytes:
 def spki_sha256(cert: x509.Certificate) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo: the value Chromium's blocklist and HPKP-style pins use."""
     return hashlib.sha256(spki_der(cert)).hexdigest()
+
+
+def raw_spki_sha256(der: bytes) -> str:
+    """``spki_sha256`` from the SubjectPublicKeyInfo bytes as they stand in a certificate cryptography loaded: the
+    same value, also for a key type it cannot load (a GOST root in a device store)."""
+    return hashlib.sha256(der_mod.raw_fields(der).spki).hexdigest()
 
 
 def name_str(name: x509.Name) -> str:
@@ -210,12 +230,12 @@ class CertView:
         claim (fail closed: a forger must not escape by making its names unreadable).
         """
         host = host.lower().rstrip(".")
-        if not self.names_readable and _host_bytes(host) in self.der.lower():
-            return True
         try:
             ip = ipaddress.ip_address(host)
         except ValueError:
             ip = None
+        if not self.names_readable and any(b in self.der.lower() for b in _claim_bytes(host, ip)):
+            return True
         if ip is not None:
             return ip in self.ip_names or host in self.common_names
         names = self.dns_names or self.common_names
@@ -228,6 +248,16 @@ def _host_bytes(host: str) -> bytes:
         return host.encode("idna")
     except UnicodeError:
         return host.encode("utf-8")
+
+
+def _claim_bytes(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> list[bytes]:
+    """What a certificate naming ``host`` contains somewhere, for when its names cannot be read: the host itself,
+    the wildcard that covers it (``*.example.com``: the name bytes of ``www.example.com`` are then nowhere in the
+    certificate), and for an address the SAN iPAddress entry ([7] IMPLICIT OCTET STRING, lower-cased like the rest)."""
+    if ip is not None:
+        return [host.encode("ascii"), (bytes([0x87, len(ip.packed)]) + ip.packed).lower()]
+    name = _host_bytes(host)
+    return [name] + ([b"*." + name.split(b".", 1)[1]] if b"." in name else [])
 
 
 def _guard(problems: list[str], what: str, read: Callable[[], T], default: T) -> T:
@@ -261,6 +291,9 @@ def view(der: bytes, position: int = 0) -> CertView:
     not_before = _guard(problems, "validity", lambda: cert.not_valid_before_utc, None)
     not_after = _guard(problems, "validity", lambda: cert.not_valid_after_utc, None)
     ca = _guard(problems, "basicConstraints", lambda: _strict_is_ca(cert), False)
+    # An unknown curve or key type, or a point off the curve, loads as a certificate but is still odd: evidence,
+    # and not "clean" (the path builder is retried without it).
+    _guard(problems, "public key", cert.public_key, None)
     # Reading every extension once surfaces duplicates and unparseable values the other fields did not touch.
     _guard(problems, "extensions", lambda: len(cert.extensions), 0)
     return CertView(position, der, sha256_hex(der), cert, spki, subject, issuer, issuer_name, dns, ips, cns,

@@ -21,7 +21,7 @@ from certguard.judge.ctlog import CTLogList
 from certguard.judge.exroots import ExRoot, ExRoots
 from certguard.judge.findings import FindingId
 from certguard.judge.intel import IntelDB
-from certguard.judge.models import Finding, InterceptorMatch, PinOutcome, Severity
+from certguard.judge.models import Finding, InterceptorMatch, MatchStrength, PinOutcome, Severity
 from certguard.judge.pins import PinDB
 from certguard.judge.verify import AnchorSet, PathError, PathResult, build_path
 
@@ -209,8 +209,12 @@ def _ended_at(p: PathResult, views: Sequence[CertView], ex: ExRoots) -> ExRoot |
 def _builds_to_legit(leaf: x509.Certificate, others: list[x509.Certificate], candidates: Sequence[CertView],
                      legit: Sequence[InterceptorMatch], host: str, now: datetime) -> bool:
     """Does the chain validate for ``host`` when the state CA it names is the only anchor? (The CA's own
-    certificate is in the chain or the device store; the intel list holds only its hashes.)"""
-    shas = {m.cert_sha256 for m in legit}
-    anchors = [v.cert for v in candidates if v.sha256 in shas and v.cert is not None]
+    certificate is in the chain or the device store; the intel list holds only its hashes.)
+
+    Only a match by key or certificate hash identifies the CA's own certificate. A name match points at the
+    certificate whose *issuer* carries the name, which anyone can make with their own key: as an anchor it would
+    let any forger pass for the state CA on its domains."""
+    shas = {m.cert_sha256 for m in legit if m.match is not MatchStrength.NAME}
+    anchors = [v.cert for v in candidates if v.sha256 in shas and v.cert is not None and v.clean]
     return bool(anchors) and build_path(leaf, others, AnchorSet("intel (legitimate use)", tuple(anchors)),
                                         host, now).ok

@@ -49,7 +49,9 @@ class AnchorSet:
         object.__setattr__(self, "store", Store(list(self.certs)))
         object.__setattr__(self, "subjects", {certs.fingerprint(c): certs.name_str(c.subject) for c in self.certs})
         object.__setattr__(self, "sha256s", frozenset(self.subjects))
-        object.__setattr__(self, "spki_sha256s", frozenset(certs.spki_sha256(c) for c in self.certs))
+        # From the raw SubjectPublicKeyInfo: a store may hold a root whose key type cryptography cannot load (GOST).
+        object.__setattr__(self, "spki_sha256s",
+                           frozenset(certs.raw_spki_sha256(certs.der_of(c)) for c in self.certs))
 
     def subject_of(self, sha256: str | None) -> str | None:
         """The subject of the anchor with this certificate hash (the UI names the root a chain ends at)."""
@@ -65,7 +67,7 @@ class AnchorSet:
             try:
                 parsed.append(certs.parse(der))
             except ValueError as exc:
-                raise DataError(source, f"anchor #{i + 1} is not a certificate ({exc})") from exc
+                raise DataError(source, f"anchor #{i + 1} is not a certificate ({certs.reason(exc)})") from exc
         if not parsed:
             raise DataError(source, "contains no certificates")
         return cls(source=source, certs=tuple(certs.unique_by_fingerprint(parsed)))
@@ -159,8 +161,11 @@ def build_path(leaf: x509.Certificate, others: Sequence[x509.Certificate], ancho
     path, detail = _attempt(_for_host(host), store, now, leaf, rest, tidy)
     if path is not None:
         return PathResult(anchors.source, path, None)
-    mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
-    then, _ = _attempt(_for_host(host), store, mid, leaf, rest, tidy)
+    try:
+        mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
+    except Exception:  # a validity Python cannot hold (year 0): the server's bytes; no moment inside it to try
+        mid = None
+    then = _attempt(_for_host(host), store, mid, leaf, rest, tidy)[0] if mid is not None else None
     if then is not None:
         # The chain is good for this host at some moment inside its validity: only the clock is the problem.
         expired = any(now > c.not_valid_after_utc for c in then)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from certguard.judge.analyze import HistoryFacts, TrustContext, analyze_batch, analyze_chain
+from certguard.judge.analyze import HistoryFacts, TrustContext, analyze_batch, analyze_chain, internal_error
 from certguard.judge.models import ProbeAttempt, Target, Verdict
 from certguard.probe import tls as probe
 
@@ -78,8 +78,12 @@ class Pipeline:
         """A chain someone else captured (a saved file, the browser): judged and observed like a probe's."""
         now = self.clock()
         facts = self.history.facts_for([(host, port)], network).get((host, port)) if self.history else None
-        rnd = RoundResult(now, network, (analyze_chain(host, port, chain, self.ctx, now, history=facts,
-                                                      source=source),))
+        try:
+            verdict = analyze_chain(host, port, chain, self.ctx, now, history=facts, source=source)
+        except Exception as exc:  # a bug in the judge: an error verdict, never a traceback or a quieter status
+            log.exception("internal error while judging %s:%d", host, port)
+            verdict = internal_error(host, port, now, exc)
+        rnd = RoundResult(now, network, (verdict,))
         self.publish(rnd)
         return rnd
 
