@@ -6,6 +6,7 @@ Each rule that keeps it from being abused is shown to refuse the abuse and to le
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -165,4 +166,73 @@ def test_headline_is_decided_once_by_the_daemon(tmp_path: Path, ctx_factory: Cal
         doc = client.get("/api/status", headers={"Host": HOST, "Authorization": f"Bearer {TOKEN}"}).get_json()
         assert (doc["overall"], doc["headline"]["host"]) == ("ok", None)
     finally:
+        d.history.close()
+
+
+def _auth() -> dict[str, str]:
+    return {"Host": HOST, "Authorization": f"Bearer {TOKEN}"}
+
+
+def test_deep_json_is_a_400_and_a_full_house_of_listeners_a_503(app: tuple[FlaskClient, api.Sessions]) -> None:
+    client, _ = app
+    deep = "[" * 5000 + "]" * 5000
+    resp = client.put("/api/settings", data=deep, content_type="application/json", headers=_auth())
+    assert resp.status_code == 400
+    shallow = client.put("/api/settings", json={"quiet": True}, headers=_auth())
+    assert shallow.status_code == 200 and body(shallow)["quiet"] is True  # control
+    streams = [client.get("/api/events", headers=_auth(), buffered=False) for _ in range(16)]
+    try:
+        assert all(s.status_code == 200 for s in streams)
+        refused = client.get("/api/events", headers=_auth())
+        assert refused.status_code == 503 and "listeners" in body(refused)["message"]
+    finally:
+        for s in streams:
+            s.close()
+
+
+def test_a_setting_that_cannot_be_saved_is_not_live(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    try:
+        client = api.create_app(d, TOKEN).test_client()
+        (tmp_path / "settings.json").mkdir()  # os.replace onto a directory fails: as a full disk would
+        resp = client.put("/api/settings", json={"quiet": True}, headers=_auth())
+        assert resp.status_code == 503 and d.settings.to_dict()["quiet"] is False
+        (tmp_path / "settings.json").rmdir()
+        resp = client.put("/api/settings", json={"quiet": True}, headers=_auth())  # control
+        assert resp.status_code == 200 and d.settings.to_dict()["quiet"] is True
+        assert json.loads((tmp_path / "settings.json").read_text())["quiet"] is True
+    finally:
+        d.history.close()
+
+
+def test_waitress_refuses_an_oversized_body_before_reading_it(tmp_path: Path,
+                                                               ctx_factory: Callable[..., TrustContext]) -> None:
+    """Without max_request_body_size waitress buffers up to 1 GiB before the app can say no (issue 13)."""
+    import http.client
+    import threading
+
+    from waitress.server import create_server
+
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    server = create_server(api.create_app(d, TOKEN), host="127.0.0.1", port=0, max_request_body_size=api.MAX_BODY)
+    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.putrequest("POST", "/api/check")
+        conn.putheader("Content-Length", str(300 * 1024 * 1024))
+        conn.endheaders()
+        conn.send(b"x" * (256 * 1024))  # a little of the 300 MB announced: the answer must not wait for the rest
+        resp = conn.getresponse()
+        assert resp.status == 413
+        conn.close()
+        ok = http.client.HTTPConnection("127.0.0.1", port, timeout=10)  # control: a small request is served
+        ok.request("POST", "/api/check", body=b"{}", headers={"Host": f"127.0.0.1:{port}",
+                                                               "Authorization": f"Bearer {TOKEN}"})
+        assert ok.getresponse().status == 202
+        ok.close()
+    finally:
+        server.close()
         d.history.close()

@@ -90,7 +90,10 @@ def hosted(cfg: DaemonConfig) -> Iterator[Hosted]:
         sessions = api.Sessions()
         # Each open UI holds one worker for its event stream: more workers than the EventBus admits listeners,
         # so the API always has workers left for ordinary requests.
+        # max_request_body_size: waitress would otherwise buffer up to 1 GiB (to disk) before the app's own limit
+        # could refuse it, for anyone on this machine, logged in or not.
         server = create_server(api.create_app(d, token, sessions=sessions), host="127.0.0.1", port=cfg.api_port,
+                               max_request_body_size=api.MAX_BODY,
                                threads=d.events.max_subscribers + 8, ident="certguard")
         if not isinstance(server, TcpWSGIServer) or server.socket is None:  # one host:port gives one TCP server
             raise RuntimeError("unexpected waitress server type")

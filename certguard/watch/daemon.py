@@ -162,13 +162,17 @@ class EventBus:
                 with contextlib.suppress(queue.Full):
                     q.put_nowait(event)
 
-    @contextlib.contextmanager
-    def subscribe(self) -> Iterator[queue.Queue[dict[str, Any]]]:
+    def subscription(self) -> contextlib.AbstractContextManager[queue.Queue[dict[str, Any]]] | None:
+        """A place for one more listener, taken now (None when all are taken); released when the context ends."""
         q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100)
         with self._lock:
             if len(self._subs) >= self.max_subscribers:
-                raise ConfigError("too many live-update listeners")
+                return None
             self._subs.append(q)
+        return self._held(q)
+
+    @contextlib.contextmanager
+    def _held(self, q: queue.Queue[dict[str, Any]]) -> Iterator[queue.Queue[dict[str, Any]]]:
         try:
             yield q
         finally:
@@ -227,6 +231,8 @@ class Daemon:
         self.trigger = threading.Event()
         self._round_lock = threading.Lock()
         self._previous: dict[tuple[str, int], Status] = {}
+        self._settings_lock = threading.Lock()
+        self.problem: str | None = None  # what went wrong in the last round (a full disk): shown, not hidden
         self.pipeline = Pipeline(ctx, options, workers, history=self.history,
                                  observers=[_Call(self._record), _Call(self._notify), _Call(self._show)])
 
@@ -292,6 +298,30 @@ class Daemon:
         if self._audit_cache is None or now - self._audit_cache[0] > 600:
             self._audit_cache = (now, self._audit())
         return self._audit_cache[1]
+
+    def request_check(self) -> None:
+        """A round as soon as the scheduler wakes (the API's "Check now")."""
+        self.trigger.set()
+
+    def anchor_subjects(self, v: Verdict) -> tuple[str | None, str | None]:
+        """The names of the Mozilla and device roots the verdict's chain built to (servers rarely send the root)."""
+        device = self.ctx.device
+        return self.ctx.mozilla.subject_of(v.public_anchor), device.subject_of(v.device_anchor) if device else None
+
+    def update_settings(self, changes: dict[str, Any]) -> Settings:
+        """Validate, save, and only then apply: a change that could not be written (full disk, read-only data
+        folder) is not live either.
+
+        Raises:
+            SettingsError: a bad value (nothing saved, nothing changed).
+            OSError: the file could not be written (nothing changed); its message names the reason.
+        """
+        with self._settings_lock:
+            new = self.settings.updated(changes)
+            save_settings(self.data_dir / "settings.json", new)
+            self.settings = new
+        self.events.publish({"type": "settings"})
+        return new
 
     def is_allowed(self, v: Verdict) -> bool:
         return allowed(v, self.latest.network, self.settings.allow)

@@ -1,0 +1,44 @@
+"""What every blueprint needs: the daemon, the token, the sessions. Kept on the Flask app (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import abort, current_app, request
+
+from certguard.i18n import Translator, available, system_language
+
+if TYPE_CHECKING:
+    from certguard.app.api.auth import Sessions
+    from certguard.watch.daemon import Daemon
+
+_KEY = "certguard"
+
+
+@dataclass(frozen=True)
+class ApiState:
+    daemon: Daemon
+    token: str
+    sessions: Sessions
+    sse_max_seconds: float
+
+    def language(self) -> str:
+        return self.daemon.settings.language or system_language()
+
+    def translator(self) -> Translator:
+        """The language asked for (``?lang=``), else the daemon's."""
+        lang = request.args.get("lang") or self.language()
+        if lang not in available():
+            abort(400, f"unknown language {lang!r}")
+        return Translator(lang)
+
+
+def api_state() -> ApiState:
+    state = current_app.extensions[_KEY]
+    assert isinstance(state, ApiState)
+    return state
+
+
+def install(app_extensions: dict[str, object], state: ApiState) -> None:
+    app_extensions[_KEY] = state

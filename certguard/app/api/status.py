@@ -1,0 +1,69 @@
+"""The data: the latest round with its headline, history, episodes, the device audit; "check now"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from certguard import __version__
+from certguard.app.api.state import api_state
+from certguard.app.render import audit_document
+from certguard.i18n import Translator
+from certguard.judge.models import iso
+
+bp = Blueprint("status", __name__)
+
+
+def _results(tr: Translator) -> list[dict[str, Any]]:
+    d = api_state().daemon
+    out = []
+    for v in d.latest.verdicts:
+        doc = v.to_dict(tr.messages(v))
+        public, device = d.anchor_subjects(v)
+        doc |= {"advice": tr.advice(v), "allowed": d.is_allowed(v), "rank": v.status.rank,
+                "public_anchor_subject": public, "device_anchor_subject": device}
+        out.append(doc)
+    return out
+
+
+@bp.get("/api/status")
+def status() -> Response:
+    state = api_state()
+    rnd = state.daemon.latest
+    headline = state.daemon.headline()
+    return jsonify({"overall": headline["overall"], "headline": headline,
+                    "checked_at": iso(rnd.checked_at) if rnd.checked_at else None,
+                    "network": rnd.network, "running": rnd.running, "version": __version__,
+                    "language": state.language(), "notifications": state.daemon.notifier_name,
+                    "problem": state.daemon.problem, "results": _results(state.translator())})
+
+
+@bp.post("/api/check")
+def check() -> tuple[Response, int]:
+    api_state().daemon.request_check()
+    return jsonify({"queued": True}), 202
+
+
+@bp.get("/api/history")
+def history() -> Response:
+    host = request.args.get("host", "").strip().lower()
+    if not host:
+        abort(400, "host is required")
+    return jsonify({"host": host, "history": api_state().daemon.history.history(host)})
+
+
+@bp.get("/api/episodes")
+def episodes() -> Response:
+    return jsonify({"episodes": [e.to_dict() for e in api_state().daemon.history.episodes()]})
+
+
+@bp.get("/api/audit")
+def audit() -> Response:
+    state = api_state()
+    report = state.daemon.audit()
+    if report is None:
+        return jsonify({"available": False, "roots": [], "problems": [], "notes": [], "summary": {}})
+    doc = audit_document(report, state.translator(), datetime.now(UTC), state.daemon.ctx.mozilla.source)
+    return jsonify(doc | {"available": True})
