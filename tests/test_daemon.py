@@ -298,7 +298,7 @@ def test_launchd_and_windows_plans(tmp_path: Path) -> None:
     assert doc["Label"] == "org.certguard.daemon" and doc["ProgramArguments"][-2:] == ["daemon", "run"]
     win = service.plan("Windows", tmp_path, None)
     assert win.path is None and win.enable[0][:3] == ["schtasks", "/Create", "/F"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         service.plan("Plan9", tmp_path, None)
 
 

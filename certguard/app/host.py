@@ -20,6 +20,7 @@ from waitress.server import TcpWSGIServer, create_server
 from certguard import device
 from certguard.app import api
 from certguard.data.context import load_trust_context
+from certguard.data.files import describe_os_error
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides
 from certguard.judge import audit
 from certguard.watch import daemon, notify
@@ -107,7 +108,10 @@ def hosted(cfg: DaemonConfig) -> Iterator[Hosted]:
             d.stop.set()
             d.trigger.set()
             server.close()
-            (directory / "api.json").unlink(missing_ok=True)
+            try:
+                (directory / "api.json").unlink(missing_ok=True)
+            except OSError as exc:  # a folder that became read-only: a stale api.json is detected by its pid later
+                log.warning("could not remove api.json: %s", describe_os_error(exc, directory / "api.json"))
             d.history.close()
 
 

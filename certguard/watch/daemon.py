@@ -14,6 +14,7 @@ import queue
 import random
 import secrets
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from certguard.data.files import write_atomic
+from certguard.data.files import describe_os_error, write_atomic
 from certguard.data.targets import load_site_list, parse_target
 from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import LANGUAGES, Translator
@@ -30,7 +31,7 @@ from certguard.judge.analyze import TrustContext
 from certguard.judge.audit import AuditReport
 from certguard.judge.models import Status, Target, Verdict, iso, overall
 from certguard.probe import tls as probe
-from certguard.watch.history import History
+from certguard.watch.history import History, describe_sqlite_error
 from certguard.watch.notify import AllowRule, Notifier, allowed
 from certguard.watch.pipeline import Pipeline, RoundResult
 
@@ -111,10 +112,16 @@ def load_settings(path: Path, interval: float | None = None) -> Settings:
         ConfigError: the file exists but is not valid (it is left untouched for the user to fix).
     """
     base = Settings()
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: is not a file; remove it (certguard writes its settings there)")
     if path.is_file():
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings: {describe_os_error(exc, path)}") from exc
+        except RecursionError as exc:
+            raise ConfigError(f"{path}: not valid settings JSON (nested too deeply); fix or remove it") from exc
+        except ValueError as exc:
             raise ConfigError(f"{path}: not valid settings JSON ({exc}); fix or remove it") from exc
         if not isinstance(raw, dict):
             raise ConfigError(f"{path}: settings must be a JSON object")
@@ -266,7 +273,25 @@ class Daemon:
     # -- the pipeline's observers, in order: remember, tell the user, show
 
     def _record(self, rnd: RoundResult) -> None:
-        self.history.record_round(rnd.verdicts, rnd.network, rnd.checked_at)
+        """Remember the round. A full disk or a read-only folder must not cost the round's notifications: the
+        failure is logged, shown in the status (``problem``), notified once, and the next round tries again."""
+        try:
+            self.history.record_round(rnd.verdicts, rnd.network, rnd.checked_at)
+        except (sqlite3.Error, OSError) as exc:
+            detail = (describe_sqlite_error(exc, self.history.path) if isinstance(exc, sqlite3.Error)
+                      else describe_os_error(exc, self.history.path))
+            log.error("could not record the round: %s", detail)
+            if self.problem is None:
+                tr = Translator(self.settings.language)
+                body = tr("notify.history_failed", detail=detail)
+                if not self.notifier.send(tr("notify.history_failed_title"), body):
+                    log.warning("%s", body)
+            self.problem = detail
+            self.events.publish({"type": "problem", "problem": detail})
+            return
+        if self.problem is not None:
+            log.info("recording works again")
+            self.problem = None
 
     def _notify(self, rnd: RoundResult) -> None:
         settings = self.settings
@@ -398,8 +423,11 @@ def single_instance(data_dir: Path) -> Iterator[None]:
     """Raises:
         AlreadyRunning: another daemon holds this data directory.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    lock = open(data_dir / "daemon.lock", "a+")  # noqa: SIM115 (held for the daemon's lifetime)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(data_dir / "daemon.lock", "a+")  # noqa: SIM115 (held for the daemon's lifetime)
+    except OSError as exc:
+        raise ConfigError(f"cannot use the data folder: {describe_os_error(exc, exc.filename or data_dir)}") from exc
     try:
         if fcntl is not None:
             try:

@@ -11,8 +11,10 @@ Design choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,6 +27,8 @@ from typing import Any
 from certguard.errors import DataError
 from certguard.judge.models import Status, Verdict, iso, parse_iso
 from certguard.judge.signals import HistoryFacts
+
+log = logging.getLogger(__name__)
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: first schema
@@ -74,6 +78,20 @@ class Episode:
                 "last_seen": iso(self.last_seen), "ended_at": iso(self.ended_at) if self.ended_at else None}
 
 
+def _sqlite_reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "disk is full" in text or "database or disk is full" in text:
+        return "disk full"
+    if "readonly" in text or "read-only" in text:
+        return "read-only file system"
+    return text
+
+
+def describe_sqlite_error(exc: sqlite3.Error, path: Path) -> str:
+    """One line for the user about a failed write to the history (the daemon reports it, then retries)."""
+    return f"{path}: {_sqlite_reason(exc)}"
+
+
 class History:
     """Thread-safe: one connection, one lock (SQLite serialises writers anyway)."""
 
@@ -88,8 +106,17 @@ class History:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise DataError(str(path), f"history database unusable ({exc}); move it away to start afresh") from exc
+            # A scrambled file may open fine and fail only on the first real read: read once now, inside the guard.
+            self._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()
+        except sqlite3.Error as exc:
+            # Never leave the file open behind a refusal (the caller may move it, or unmount its disk).
+            with contextlib.suppress(AttributeError, sqlite3.Error):
+                self._db.close()
+            if not isinstance(exc, sqlite3.OperationalError):
+                raise DataError(str(path), f"history database unusable ({exc}); move it away to start afresh") from exc
+            # Full disk, read-only folder, locked or unreadable file: the database itself may be intact.
+            raise DataError(str(path), f"cannot use the history database ({_sqlite_reason(exc)}); "
+                                       "the file was left as it is") from exc
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -228,7 +255,13 @@ class History:
             rows = self._db.execute(
                 "SELECT chain_id, doc FROM (SELECT chain_id, doc, host, ROW_NUMBER() OVER (PARTITION BY host, port "
                 "ORDER BY last_seen DESC, id DESC) AS rn FROM verdicts) WHERE rn = 1 ORDER BY host").fetchall()
-            return [Verdict.from_dict({**json.loads(doc), "chain": self._chain(cid)}) for cid, doc in rows]
+            out = []
+            for cid, doc in rows:
+                try:
+                    out.append(Verdict.from_dict({**json.loads(doc), "chain": self._chain(cid)}))
+                except (ValueError, KeyError, TypeError) as exc:  # a damaged row: skipped, left in place, said
+                    log.warning("history: skipping an unreadable stored verdict (%s: %s)", type(exc).__name__, exc)
+            return out
 
     def episodes(self, limit: int = 200) -> list[Episode]:
         with self._lock:

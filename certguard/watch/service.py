@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from certguard.errors import ConfigError
+
 UNIT_NAME = "certguard.service"
 LAUNCHD_LABEL = "org.certguard.daemon"
 TASK_NAME = "certguard daemon"
@@ -84,7 +86,8 @@ def plan(system: str, home: Path, data_dir: Path | None) -> Plan:
                     [["launchctl", "unload", "-w", str(path)]])
     if system == "Windows":
         return Plan(system, None, b"", [schtasks_command(argv)], [["schtasks", "/Delete", "/F", "/TN", TASK_NAME]])
-    raise ValueError(f"no service manager support for {system!r}")
+    raise ConfigError(f"certguard cannot install a service on {system!r}: run 'certguard daemon run' from your "
+                      "own service manager instead")
 
 
 def verify_unit(path: Path) -> tuple[bool, str]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import click
 
 from certguard import __version__
+from certguard.data.files import describe_os_error
 from certguard.errors import CertguardError
 from certguard.judge.models import EXIT_OK, EXIT_USAGE
 
@@ -57,6 +58,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except CertguardError as exc:
             click.echo(f"certguard: error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as exc:  # the machine's doing (full disk, read-only folder): one line, never a traceback
+            click.echo(f"certguard: error: {describe_os_error(exc, exc.filename or '-')}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
