@@ -10,7 +10,6 @@ import contextlib
 import json
 import logging
 import os
-import queue
 import random
 import secrets
 import signal
@@ -25,15 +24,17 @@ from typing import Any
 
 from certguard.data.files import describe_os_error, write_atomic
 from certguard.data.targets import load_site_list, parse_target
-from certguard.errors import ConfigError, SettingsError
-from certguard.i18n import LANGUAGES, Translator
+from certguard.errors import ConfigError
+from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
 from certguard.judge.audit import AuditReport
 from certguard.judge.models import Status, Target, Verdict, iso, overall
 from certguard.probe import tls as probe
+from certguard.watch.events import EventBus, linux_network
 from certguard.watch.history import History, describe_sqlite_error
-from certguard.watch.notify import AllowRule, Notifier, allowed
+from certguard.watch.notify import Notifier, allowed
 from certguard.watch.pipeline import Pipeline, RoundResult
+from certguard.watch.settings import Settings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,149 +44,9 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-# ---- settings (DIR/settings.json, editable through the API) ------------------------------------------------------
-
-@dataclass(frozen=True)
-class Settings:
-    interval: float = 1800.0
-    language: str | None = None
-    quiet: bool = False
-    low_profile: bool = False
-    sites: tuple[str, ...] = ()  # empty: the built-in list (or --sites)
-    allow: tuple[AllowRule, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"interval": self.interval, "language": self.language, "quiet": self.quiet,
-                "low_profile": self.low_profile, "sites": list(self.sites),
-                "allow": [r.to_dict() for r in self.allow]}
-
-    def updated(self, changes: dict[str, Any]) -> Settings:
-        """A copy with ``changes`` applied and validated.
-
-        Raises:
-            SettingsError: unknown key or a value of the wrong kind.
-        """
-        unknown = set(changes) - {"interval", "language", "quiet", "low_profile", "sites", "allow"}
-        if unknown:
-            names = ", ".join(sorted(unknown))
-            raise SettingsError(f"unknown setting(s): {names}", "ui.settings.err_unknown", names=names)
-        new = self
-        if "interval" in changes:
-            value = changes["interval"]
-            if not isinstance(value, int | float) or isinstance(value, bool) or not 60 <= value <= 86400:
-                raise SettingsError("interval must be a number of seconds between 60 and 86400",
-                                    "ui.settings.bad_interval")
-            new = replace(new, interval=float(value))
-        if "language" in changes:
-            lang = changes["language"]
-            if lang is not None and lang not in LANGUAGES:
-                raise SettingsError("language must be one of en, fr, ru, kk (or null for the system's)",
-                                    "ui.settings.err_language")
-            new = replace(new, language=lang)
-        for flag in ("quiet", "low_profile"):
-            if flag in changes:
-                if not isinstance(changes[flag], bool):
-                    raise SettingsError(f"{flag} must be true or false", "ui.settings.err_flag", name=flag)
-                new = replace(new, **{flag: changes[flag]})
-        if "sites" in changes:
-            sites = changes["sites"]
-            if not isinstance(sites, list) or not all(isinstance(s, str) for s in sites) or len(sites) > 500:
-                raise SettingsError("sites must be a list of HOST[:PORT] (at most 500)", "ui.settings.err_sites")
-            for s in sites:
-                try:
-                    parse_target(s)
-                except ConfigError as exc:
-                    raise SettingsError(str(exc), "ui.settings.err_site", site=s) from exc
-            new = replace(new, sites=tuple(s.strip() for s in sites if s.strip()))
-        if "allow" in changes:
-            if not isinstance(changes["allow"], list):
-                raise SettingsError("allow must be a list of rules", "ui.settings.err_allow")
-            try:
-                new = replace(new, allow=tuple(AllowRule.from_dict(r) for r in changes["allow"]))
-            except ConfigError as exc:
-                raise SettingsError(str(exc), "ui.settings.err_allow") from exc
-        return new
-
-
-def load_settings(path: Path, interval: float | None = None) -> Settings:
-    """Raises:
-        ConfigError: the file exists but is not valid (it is left untouched for the user to fix).
-    """
-    base = Settings()
-    if path.exists() and not path.is_file():
-        raise ConfigError(f"{path}: is not a file; remove it (certguard writes its settings there)")
-    if path.is_file():
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read settings: {describe_os_error(exc, path)}") from exc
-        except RecursionError as exc:
-            raise ConfigError(f"{path}: not valid settings JSON (nested too deeply); fix or remove it") from exc
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not valid settings JSON ({exc}); fix or remove it") from exc
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: settings must be a JSON object")
-        try:
-            base = base.updated(raw)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
-    return replace(base, interval=interval) if interval is not None else base
-
-
-def save_settings(path: Path, settings: Settings) -> None:
-    write_atomic(path, json.dumps(settings.to_dict(), indent=2).encode())
-
-
-# ---- which network are we on -------------------------------------------------------------------------------------
-
-def linux_network() -> str:
-    """A label for the current network: default-route interface and gateway(s). Changes when the user moves."""
-    routes = []
-    try:
-        with open("/proc/net/route", encoding="ascii") as f:
-            for line in f.readlines()[1:]:
-                parts = line.split()
-                if len(parts) > 2 and parts[1] == "00000000":  # default route
-                    gw = int(parts[2], 16).to_bytes(4, "little")
-                    routes.append(f"{parts[0]} via {'.'.join(str(b) for b in gw)}")
-    except OSError:
-        return "unknown"
-    return ", ".join(sorted(routes)) or "offline"
-
-
-# ---- live events for the UI (Server-Sent Events) ------------------------------------------------------------------
-
-class EventBus:
-    """Fan-out to SSE subscribers. Bounded: a subscriber that does not read loses old events, not memory."""
-
-    def __init__(self, max_subscribers: int = 16) -> None:
-        self._subs: list[queue.Queue[dict[str, Any]]] = []
-        self._lock = threading.Lock()
-        self.max_subscribers = max_subscribers
-
-    def publish(self, event: dict[str, Any]) -> None:
-        with self._lock:
-            for q in self._subs:
-                with contextlib.suppress(queue.Full):
-                    q.put_nowait(event)
-
-    def subscription(self) -> contextlib.AbstractContextManager[queue.Queue[dict[str, Any]]] | None:
-        """A place for one more listener, taken now (None when all are taken); released when the context ends."""
-        q: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100)
-        with self._lock:
-            if len(self._subs) >= self.max_subscribers:
-                return None
-            self._subs.append(q)
-        return self._held(q)
-
-    @contextlib.contextmanager
-    def _held(self, q: queue.Queue[dict[str, Any]]) -> Iterator[queue.Queue[dict[str, Any]]]:
-        try:
-            yield q
-        finally:
-            with self._lock:
-                self._subs.remove(q)
-
+# Settings, the event bus and the network label live in their own modules; re-exported for the daemon's users.
+__all__ = ["AlreadyRunning", "Daemon", "EventBus", "Round", "Settings", "linux_network", "load_settings",
+           "save_settings"]
 
 # ---- the daemon --------------------------------------------------------------------------------------------------
 
