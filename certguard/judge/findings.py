@@ -38,7 +38,10 @@ class FindingId(str, Enum):
     HANDSHAKE_BLOCKED = "HANDSHAKE_BLOCKED"
     UNREACHABLE = "UNREACHABLE"
     PROXY_FAILED = "PROXY_FAILED"
+    OVERSIZED_CHAIN = "OVERSIZED_CHAIN"  # the server sent more than OpenSSL reads: its chain cannot be judged
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # history (daemon) and data
     CHAIN_CHANGED = "CHAIN_CHANGED"
     PINS_STALE = "PINS_STALE"
+    # the browser companion: the browser saw another issuer than certguard's own probe at about the same time
+    BROWSER_PROBE_DIFFER = "BROWSER_PROBE_DIFFER"

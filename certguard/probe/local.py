@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from certguard.errors import ConfigError, FetchError
 
 
-def local_api(url: str, method: str, path: str, token: str, timeout: float = 5.0) -> tuple[int, bytes]:
+def local_api(url: str, method: str, path: str, token: str, timeout: float = 5.0,
+              body: bytes | None = None) -> tuple[int, bytes]:
     """One call to a certguard daemon's API on this machine (``certguard ui`` asking a running daemon for a login).
 
     Raises:
@@ -20,7 +21,10 @@ def local_api(url: str, method: str, path: str, token: str, timeout: float = 5.0
         raise ConfigError(f"{url!r} is not a local certguard API address")
     conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=timeout)
     try:
-        conn.request(method, path, headers={"Authorization": f"Bearer {token}", "Host": f"127.0.0.1:{parts.port}"})
+        headers = {"Authorization": f"Bearer {token}", "Host": f"127.0.0.1:{parts.port}"}
+        if body is not None:  # a JSON body (the native host handing a browser's chain to the daemon)
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         return resp.status, resp.read(1 << 20)
     except (OSError, http.client.HTTPException) as exc:  # HTTPException: something else now owns that port
