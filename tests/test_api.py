@@ -72,10 +72,10 @@ def test_sessions_are_single_use_expire_and_are_bounded() -> None:
 def test_the_page_is_public_but_the_data_is_not(app: tuple[FlaskClient, api.Sessions]) -> None:
     client, _ = app
     page = get(client, "/")
-    assert page.status_code == 200 and b"/ui/app.js" in page.data
+    assert page.status_code == 200 and b"/ui/main.js" in page.data
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
-    assert get(client, "/ui/app.js").mimetype == "text/javascript"
+    assert get(client, "/ui/main.js").mimetype == "text/javascript"
     assert get(client, "/ui/__init__.py").status_code == 404, "only the UI's own files are served"
     assert get(client, "/i18n?lang=ru").json["messages"]["ui.nav.settings"] == "Настройки"
     assert get(client, "/i18n?lang=xx").status_code == 400

@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 
 from certguard import i18n
+from certguard.app import lab
 from certguard.judge import audit, models
 from certguard.judge import storescan as stores
 from certguard.judge.findings import FindingId
 from certguard.judge.models import InterceptorKind, MatchStrength, ProbeFailure, Severity, Status
+from certguard.judge.rules import RuleId
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
-PREFIXES = ("status", "kind", "match", "finding", "advice", "cli", "audit", "failure", "notify", "ui")
+PREFIXES = ("status", "kind", "match", "finding", "advice", "cli", "audit", "failure", "notify", "ui", "lab", "report")
 _LITERAL = re.compile(r"""["'`]((?:""" + "|".join(PREFIXES) + r""")\.[A-Za-z0-9_.\-]+)["'`]""")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -37,12 +39,18 @@ DYNAMIC: dict[str, set[str]] = {
     "ui.overall.": set(models.OVERALL),
     "ui.overall_help.": set(models.OVERALL),
     "ui.severity.": {s.value for s in Severity},
+    # the workshop lab's scenario texts (certguard/app/lab.py)
+    "lab.title.": {s.id for s in lab.SCENARIOS},
+    "lab.what.": {s.id for s in lab.SCENARIOS},
+    "lab.browser.": {s.id for s in lab.SCENARIOS},
+    # the report's explanation of each deciding rule (certguard/app/report_html.py)
+    "report.rule.": {r.value for r in RuleId},
 }
 
 
 def used_keys() -> set[str]:
     """Literal keys in the package and the UI, plus every key a dynamic prefix can produce."""
-    sources = [*ROOT.joinpath("certguard").rglob("*.py"), *ROOT.joinpath("ui").glob("*.js"),
+    sources = [*ROOT.joinpath("certguard").rglob("*.py"), *ROOT.joinpath("ui").rglob("*.js"),
                *ROOT.joinpath("ui").glob("*.html")]
     keys = {m.group(1) for path in sources for m in _LITERAL.finditer(path.read_text(encoding="utf-8"))}
     keys = {k for k in keys if not k.endswith(".")}  # a prefix in front of a run-time value

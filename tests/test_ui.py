@@ -7,6 +7,7 @@ Screenshots land in test-artifacts/. The API token must never show up in a URL, 
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import json
 import re
@@ -306,3 +307,52 @@ def test_ui_after_the_daemon_is_killed_and_restarted(tmp_path: Path, browser: An
         assert page.text_content("#verdict-title") == en["ui.overall.ok"], "the history survived the kill"
         assert d2.json(f"/api/history?host={HOST}")["history"][0]["seen"] >= 1
     page.close()
+
+
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+
+
+def raw_get(port: int, path: str) -> tuple[int, str]:
+    """GET exactly this path (http.client sends it as written: no client-side normalisation of '..')."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", f"127.0.0.1:{port}")
+        conn.endheaders()
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, resp.getheader("Content-Type") or ""
+    finally:
+        conn.close()
+
+
+def test_ui_modules_are_served_from_folders_and_nothing_else_is(tmp_path: Path, public_issuing: pki.CA,
+                                                               serve: Callable[..., Any], ca_bundle: Path) -> None:
+    genuine = public_issuing.leaf(HOST)
+    good = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
+    modules = sorted(p.relative_to(UI_DIR).as_posix() for p in UI_DIR.rglob("*.js"))
+    assert "main.js" in modules and "lib/i18n.js" in modules and "pages/index.js" in modules
+    with running(tmp_path / "data", "--interval", "3600", *watch_args(tmp_path, HOST, good, ca_bundle)) as d:
+        for name in modules:  # every module the page imports is reachable (control: these are 200)
+            status, ctype = raw_get(d.port, f"/ui/{name}")
+            assert (status, ctype.split(";")[0]) == (200, "text/javascript"), name
+        for bad in ("/ui/../pyproject.toml", "/ui/lib/../main.js", "/ui/%2e%2e/pyproject.toml",
+                    "/ui/lib/%2e%2e/main.js", "/ui//etc/passwd", "/ui/%2Fetc%2Fpasswd", "/ui/lib//i18n.js",
+                    "/ui/__init__.py", "/ui/lib/i18n.py", "/ui/package.json", "/ui/Lib/i18n.js", "/ui/.lib/i18n.js",
+                    "/ui/lib/.i18n.js", "/ui/lib%5Ci18n.js", "/ui/a/b/c/d.js", "/ui/lib/", "/ui/nope/x.js",
+                    "/ui/lib/i18n.js%00.js"):
+            assert raw_get(d.port, bad)[0] == 404, bad
+
+
+def test_the_package_ships_every_ui_file() -> None:
+    import fnmatch
+    import tomllib
+
+    globs = tomllib.loads((UI_DIR.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"][
+        "certguard.ui"]
+    files = [p.relative_to(UI_DIR).as_posix() for p in UI_DIR.rglob("*")
+             if p.suffix in (".js", ".html", ".css", ".svg")]
+    missing = [f for f in files
+               if not any(fnmatch.fnmatch(f, g) and f.count("/") == g.count("/") for g in globs)]
+    assert files and missing == []
+    assert not any(fnmatch.fnmatch("lib/x.js", g) and g.count("/") == 1 for g in ("*.js",)), "control: *.js is flat"

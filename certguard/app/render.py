@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from certguard import __version__
 from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
-from certguard.judge.audit import AuditReport
-from certguard.judge.models import Severity, Status, Verdict, iso
+from certguard.judge.audit import AuditedRoot, AuditReport
+from certguard.judge.models import InterceptorKind, Severity, Status, Verdict, iso, overall
 
 _STYLE = {Status.OK: "green", Status.INTERCEPTED: "bold red", Status.SUSPICIOUS: "bold yellow",
           Status.CAPTIVE_PORTAL: "yellow", Status.MISCONFIGURED: "yellow", Status.BLOCKED: "magenta",
@@ -70,40 +73,101 @@ def _ct_line(v: Verdict, tr: Translator) -> str | None:
     return tr("cli.ct_failed")
 
 
+def _label(v: Verdict) -> str:
+    return v.host if v.port == 443 else f"{v.host}:{v.port}"
+
+
+def _summary_line(verdicts: Sequence[Verdict], tr: Translator) -> str:
+    """Every status that occurred, counted (none hidden under "other")."""
+    s = summary(verdicts)
+    return ", ".join(f"{s[st.value]} {tr('status.' + st.value)}" for st in Status if s[st.value])
+
+
 def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -> None:
+    word = overall(verdicts)
+    # One overall line first: the verdict in words, before any detail.
+    console.print(Text(tr(f"ui.overall.{word}"), style="bold"))
+    if word == "offline":
+        # Nothing answered: say so once, not one "Unreachable" row per site.
+        console.print(tr("ui.overall_help.offline"), markup=False)
+        console.print(_summary_line(verdicts, tr), markup=False)
+        return
     table = Table(show_lines=False)
-    table.add_column(tr("cli.col_site"))
+    table.add_column(tr("cli.col_site"), overflow="fold")
     table.add_column(tr("cli.col_status"))
     table.add_column(tr("cli.col_issuer"), overflow="fold")
     for v in verdicts:
-        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
         status = Text(f"{_SYMBOL[v.status]} {tr('status.' + v.status.value)}", style=_STYLE[v.status])
         # Names are the server's: as Text, never parsed as rich markup.
-        table.add_row(label, status, Text(_issuer_cell(v)))
+        table.add_row(_label(v), status, Text(_issuer_cell(v)))
     console.print(table)
+    # Findings grouped by culprit: one block per interceptor (else per site), listing its sites once.
+    groups: dict[str, list[Verdict]] = {}
     for v in verdicts:
         notable = [f for f in v.findings if f.severity is not Severity.INFO] or (
             list(v.findings) if v.status is not Status.OK else [])
-        if not notable:
-            continue
-        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
-        console.print(Text(f"\n{_SYMBOL[v.status]} {label}: {tr('status.' + v.status.value)}",
-                           style=_STYLE[v.status]))
+        if notable:
+            key = f"i:{v.interceptor.entry_id}" if v.interceptor is not None else f"s:{_label(v)}"
+            groups.setdefault(key, []).append(v)
+    for members in groups.values():
+        v = members[0]
+        console.print(Text(f"\n{_SYMBOL[v.status]} {', '.join(_label(m) for m in members)}: "
+                           f"{tr('status.' + v.status.value)}", style=_STYLE[v.status]))
+        lines: list[str] = []
         if v.interceptor is not None:
-            console.print(f"  {v.interceptor.name} — {tr('kind.' + v.interceptor.kind.value)}"
-                          f" ({tr('match.' + v.interceptor.match.value)})", markup=False)
-        for f in notable:
-            console.print(f"  [{f.severity.value}] {f.id}: {tr.finding(f)}", markup=False)
+            lines.append(f"{v.interceptor.name} — {tr('kind.' + v.interceptor.kind.value)}"
+                         f" ({tr('match.' + v.interceptor.match.value)})")
+        seen: set[str] = set()
+        for m in members:
+            for f in m.findings:
+                if (f.severity is not Severity.INFO or m.status is not Status.OK) and f.id not in seen:
+                    seen.add(f.id)
+                    lines.append(f"[{tr('ui.severity.' + f.severity.value)}] {f.id}: {tr.finding(f)}")
         ct = _ct_line(v, tr)
         if ct:
-            console.print(f"  {ct}", markup=False)
+            lines.append(ct)
         advice = tr.advice(v)
         if advice:
-            console.print(f"  {tr('cli.what_to_do')}: {advice}", markup=False)
-    s = summary(verdicts)
-    other = s["total"] - s["ok"] - s["intercepted"] - s["suspicious"]
-    console.print("\n" + tr("cli.summary", ok=s["ok"], intercepted=s["intercepted"], suspicious=s["suspicious"],
-                            other=other), markup=False)
+            lines.append(f"{tr('cli.what_to_do')}: {advice}")
+        for text in lines:
+            console.print(Padding(Text(text), (0, 0, 0, 2)))
+    console.print("\n" + _summary_line(verdicts, tr), markup=False)
+
+
+# Where each antivirus product hides its HTTPS scanning switch (literal keys: tests/test_i18n.py sees them used).
+_AV_SETTING = {"av-kaspersky": "audit.av_setting.av-kaspersky", "av-avast-avg": "audit.av_setting.av-avast-avg",
+               "av-eset": "audit.av_setting.av-eset", "av-bitdefender": "audit.av_setting.av-bitdefender",
+               "adblock-adguard": "audit.av_setting.adblock-adguard"}
+# The NSS readers' location labels (certguard/device/nss.py): "DB: NICK" and "Chrome/Chromium NSS database (DB): NICK".
+_NSS_LOCATION = {"nss": re.compile(r"^(?P<db>.+?): (?P<nick>.+)$"),
+                 "nss-chromium": re.compile(r"^Chrome/Chromium NSS database \((?P<db>.+)\): (?P<nick>.+)$")}
+
+
+def _remove_command(store: str, location: str) -> str | None:
+    """certutil with the real database and nickname (quoted for the shell: a nickname is whatever the installer
+    chose), never a placeholder to fill in."""
+    pattern = _NSS_LOCATION.get(store)
+    m = pattern.match(location) if pattern else None
+    if m is None:
+        return None
+    return f"certutil -D -d {shlex.quote('sql:' + m.group('db'))} -n {shlex.quote(m.group('nick'))}"
+
+
+def removal_steps(r: AuditedRoot, tr: Translator) -> dict[str, str]:
+    """Per store, how to remove this root: for antivirus roots, first turn off the product's HTTPS scanning
+    (deleting the root while it scans breaks every site, and the product puts it back)."""
+    first = ""
+    if r.interceptor is not None and r.interceptor.kind is InterceptorKind.ANTIVIRUS:
+        setting = tr(_AV_SETTING.get(r.interceptor.entry_id, "audit.av_setting.generic"))
+        first = tr("audit.av_first", product=r.interceptor.name, setting=setting) + " "
+    out: dict[str, str] = {}
+    for loc in r.locations:
+        if loc.store not in out:
+            out[loc.store] = first + tr(f"audit.remove.{loc.store}")
+        command = _remove_command(loc.store, loc.location)
+        if command:
+            out[loc.store] += " " + tr("audit.remove_command", command=command)
+    return out
 
 
 def audit_to_json(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> str:
@@ -116,7 +180,7 @@ def audit_document(report: AuditReport, tr: Translator, generated_at: datetime, 
     for r in report.roots:
         d = r.to_dict()
         if r.verdict != "expected":
-            d["how_to_remove"] = {loc.store: tr(f"audit.remove.{loc.store}") for loc in r.locations}
+            d["how_to_remove"] = removal_steps(r, tr)
         roots.append(d)
     return {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
             "anchors": anchors, "scanned": [{"store": s, "location": loc} for s, loc in report.scanned],
@@ -160,8 +224,8 @@ def render_audit_text(report: AuditReport, tr: Translator, console: Console, sho
                           f" ({tr('match.' + r.interceptor.match.value)})", markup=False)
         if r.anchored:
             console.print("  " + tr("audit.anchored", hosts=", ".join(r.anchored)), markup=False)
-        for store in dict.fromkeys(loc.store for loc in r.locations):
-            console.print(f"  {tr('audit.how_to_remove')}: {tr('audit.remove.' + store)}", markup=False)
+        for text in removal_steps(r, tr).values():
+            console.print(f"  {tr('audit.how_to_remove')}: {text}", markup=False)
     for p in report.problems:
         console.print(tr("audit.problem", location=p.location, message=p.message), markup=False, style="yellow")
     for n in report.notes:

@@ -157,9 +157,9 @@ class Daemon:
     def _notify(self, rnd: RoundResult) -> None:
         settings = self.settings
         tr = Translator(settings.language)
-        for v in rnd.verdicts:
-            self.notifier.consider(self._previous.get((v.host, v.port)), v, rnd.network, quiet=settings.quiet,
-                                   rules=settings.allow, tr=tr)
+        # One notification per culprit for the whole round, not one per site.
+        self.notifier.consider_round(self._previous, rnd.verdicts, rnd.network, quiet=settings.quiet,
+                                     rules=settings.allow, tr=tr)
 
     def _show(self, rnd: RoundResult) -> Round:
         if len(rnd.verdicts) == 1 and rnd.verdicts[0].source != "probe":

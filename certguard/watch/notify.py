@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from certguard.errors import ConfigError
@@ -79,6 +79,54 @@ class Notifier:
         if not self.send(title, body):
             log.warning("%s: %s", title, body)
         return True
+
+    def consider_round(self, previous: Mapping[tuple[str, int], Status], verdicts: Sequence[Verdict], network: str,
+                       *, quiet: bool, rules: Sequence[AllowRule], tr: Translator | None = None) -> int:
+        """Notify for the verdicts worse than before, one notification per culprit (interceptor, else status), so five
+        sites behind one Kaspersky are one message; the number sent."""
+        groups: dict[str, list[Verdict]] = {}
+        for v in verdicts:
+            if v.status.rank <= previous.get((v.host, v.port), Status.OK).rank or not v.status.notifies:
+                continue
+            if quiet or allowed(v, network, rules):
+                continue
+            key = f"interceptor:{v.interceptor.entry_id}" if v.interceptor else f"status:{v.status.value}"
+            groups.setdefault(key, []).append(v)
+        tr = tr or Translator()
+        sent = 0
+        now = self.clock()
+        for key, members in groups.items():
+            if key in self._last and now - self._last[key] < self.cooldown:
+                continue
+            self._last[key] = now
+            title, body = self._words(members, tr)
+            if not self.send(title, body):
+                log.warning("%s: %s", title, body)
+            sent += 1
+        return sent
+
+    @staticmethod
+    def _words(members: Sequence[Verdict], tr: Translator) -> tuple[str, str]:
+        first = members[0]
+        hosts = ", ".join(v.host if v.port == 443 else f"{v.host}:{v.port}" for v in members)
+        if first.interceptor is None:
+            status = tr(f"status.{first.status.value}")
+            return (tr("notify.title", host=hosts, status=status),
+                    tr("notify.intercepted" if first.status is Status.INTERCEPTED else "notify.other"))
+        kind = first.interceptor.kind.value
+        headline = tr(_KIND_TITLE[kind]) if kind in _KIND_TITLE else tr("ui.overall.intercepted")
+        title = tr("notify.group_title", headline=headline, name=first.interceptor.name)
+        return title, tr("notify.group_body", hosts=hosts, lead=tr(_KIND_LEAD.get(kind, "ui.kind_lead.unknown")))
+
+
+# The same words as the Status page (ui/pages/status.js): per kind its own headline and lead, so antivirus HTTPS
+# scanning never reads like the state on the network. Literal keys: tests/test_i18n.py sees them used.
+_KIND_TITLE = {"antivirus": "ui.kind_title.antivirus", "corporate": "ui.kind_title.corporate",
+               "debugging": "ui.kind_title.debugging", "captive_portal": "ui.kind_title.captive_portal"}
+_KIND_LEAD = {"state": "ui.kind_lead.state", "rogue_ca": "ui.kind_lead.rogue_ca", "malware": "ui.kind_lead.malware",
+              "unknown": "ui.kind_lead.unknown", "antivirus": "ui.kind_lead.antivirus",
+              "corporate": "ui.kind_lead.corporate", "debugging": "ui.kind_lead.debugging",
+              "captive_portal": "ui.kind_lead.captive_portal"}
 
 
 def _has_notification_service() -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
@@ -12,6 +12,9 @@ from certguard.app.api.state import api_state
 from certguard.app.render import audit_document
 from certguard.i18n import Translator
 from certguard.judge.models import iso
+
+if TYPE_CHECKING:
+    from certguard.watch.daemon import Daemon
 
 bp = Blueprint("status", __name__)
 
@@ -59,6 +62,19 @@ def episodes() -> Response:
     return jsonify({"episodes": [e.to_dict() for e in api_state().daemon.history.episodes()]})
 
 
+def _signed_sites(daemon: Daemon, per_site: int = 50) -> dict[str, list[str]]:
+    """Which watched sites each device root anchored, from the daemon's history (the newest rows per site): what
+    the Device page shows next to each root, so Status and Device speak of the same root."""
+    out: dict[str, list[str]] = {}
+    for v in daemon.latest.verdicts:
+        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
+        for row in daemon.history.history(v.host, limit=per_site):
+            anchor = row.get("device_anchor")
+            if isinstance(anchor, str) and row.get("port", 443) == v.port and label not in out.get(anchor, []):
+                out.setdefault(anchor, []).append(label)
+    return out
+
+
 @bp.get("/api/audit")
 def audit() -> Response:
     state = api_state()
@@ -66,4 +82,7 @@ def audit() -> Response:
     if report is None:
         return jsonify({"available": False, "roots": [], "problems": [], "notes": [], "summary": {}})
     doc = audit_document(report, state.translator(), datetime.now(UTC), state.daemon.ctx.mozilla.source)
+    signed = _signed_sites(state.daemon)
+    for root in doc["roots"]:
+        root["signed_sites"] = signed.get(root["sha256"], [])
     return jsonify(doc | {"available": True})

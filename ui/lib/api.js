@@ -1,0 +1,23 @@
+// The local API (same origin, session cookie). Every request carries the header that proves it comes from
+// certguard's own page (certguard/app/api/auth.py).
+import {lang} from "./i18n.js";
+
+export class Unauthorised extends Error {}
+
+export async function api(path, options) {
+  const opts = Object.assign({credentials: "same-origin", cache: "no-store"}, options || {});
+  opts.headers = Object.assign({"X-Certguard": "1"}, opts.headers || {});
+  const resp = await fetch(path, opts);
+  if (resp.status === 401) throw new Unauthorised();
+  const body = await resp.json();
+  if (!resp.ok) {
+    const err = new Error(body.message || resp.statusText);
+    err.status = resp.status;
+    err.key = body.key;  // a catalog key when the API can say what is wrong in the user's language
+    err.params = body.params;
+    throw err;
+  }
+  return body;
+}
+
+export const withLang = (path) => path + (path.includes("?") ? "&" : "?") + "lang=" + encodeURIComponent(lang());

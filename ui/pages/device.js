@@ -1,0 +1,48 @@
+// Device: the trust-store audit, with where each extra root is installed and how to remove it.
+import {el} from "../lib/dom.js";
+import {t} from "../lib/i18n.js";
+import {icon} from "../lib/icons.js";
+import {api, withLang} from "../lib/api.js";
+import {title} from "../lib/widgets.js";
+
+// A plain title: the product's name when certguard knows it, else the CA's common name; the DN stays below.
+function plainTitle(r) {
+  if (r.interceptor) return r.interceptor.name;
+  const cn = /(?:^|,\s*)CN=([^,]+)/.exec(r.subject);
+  return cn ? cn[1] : r.subject;
+}
+
+async function render(focus) {
+  const doc = await api(withLang("/api/audit"));
+  const out = [title("ui.nav.device"), el("p", {class: "lead", text: t("ui.device_intro")})];
+  if (!doc.available) return out.concat(el("p", {text: t("ui.device_unavailable")}));
+  const s = doc.summary;
+  out.push(el("p", {class: "summary", text: t("audit.summary", Object.assign({trusted: s.trusted_interceptors}, s))}));
+  const shown = doc.roots.filter((r) => r.verdict !== "expected" && !r.distribution);
+  if (!shown.length) out.push(el("p", {class: "good"}, icon("ok"), " ", t("ui.device_clean")));
+  for (const r of shown) {
+    out.push(el("article", {class: `root root--${r.verdict}${focus === r.sha256 ? " focused" : ""}`, id: `root-${r.sha256}`},
+      el("h2", {tabindex: "-1"}, icon(r.verdict === "interceptor" ? "intercepted" : "warning"), " ", plainTitle(r)),
+      el("p", {class: "dn", text: r.subject}),
+      el("p", {}, el("strong", {text: t(`audit.verdict.${r.verdict}`)}),
+        r.interceptor ? ` — ${r.interceptor.name} (${t(`kind.${r.interceptor.kind}`)})` : ""),
+      el("ul", {}, r.locations.map((loc) => el("li", {text: `${loc.location} — ${t(`audit.trust.${loc.trust}`)}`}))),
+      r.anchored.length ? el("p", {text: t("audit.anchored", {hosts: r.anchored.join(", ")})}) : null,
+      (r.signed_sites || []).length ? el("p", {class: "signed", text: t("ui.device.signed_sites", {hosts: r.signed_sites.join(", ")})}) : null,
+      el("p", {class: "hash", text: `SHA-256 ${r.sha256}`}),
+      r.how_to_remove ? el("details", {}, el("summary", {text: t("audit.how_to_remove")}),
+        Object.values(r.how_to_remove).map((text) => el("p", {text}))) : null));
+  }
+  if (s.expected) out.push(el("p", {class: "muted", text: t("audit.expected_hidden", {count: s.expected})}));
+  if (s.distribution_outdated) out.push(el("p", {class: "muted", text: t("audit.distribution_outdated", {count: s.distribution_outdated})}));
+  for (const p of doc.problems) out.push(el("p", {class: "problem", text: t("audit.problem", p)}));
+  return out;
+}
+
+// #/device/<sha256> (the Status page's link) opens with that root's card in view and focused.
+function focusRoot(sha) {
+  const card = sha && document.getElementById(`root-${sha}`);
+  if (card) { card.scrollIntoView({block: "start"}); card.querySelector("h2").focus(); }
+}
+
+export default {route: "device", nav: "ui.nav.device", render, after: focusRoot};
