@@ -193,7 +193,7 @@ def test_notifier_once_per_worsening_with_cooldown_quiet_and_allow_rules(monkeyp
     bodies: list[str] = []
     ru = notify.Notifier(recording(bodies, with_body=True))
     assert ru.consider(Status.OK, bad, "office", quiet=False, rules=(), tr=Translator("ru"))
-    assert bodies == [f"certguard: {HOST} — Перехват (Zscaler)|" + Translator("ru")("notify.intercepted")]
+    assert bodies == [f"certguard: {HOST} — Перехвачено (Zscaler)|" + Translator("ru")("notify.intercepted")]
 
 
 def test_no_session_bus_means_log_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
