@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from certguard.app.api import auth, events, settings, status, ui
+from certguard.app.api import auth, browser, events, lab, settings, status, ui
 from certguard.app.api.auth import CSRF_HEADER, SESSION_COOKIE, Sessions
 from certguard.app.api.state import ApiState, install
 from certguard.errors import ConfigError, SettingsError
@@ -42,7 +42,7 @@ def create_app(daemon: Daemon, token: str, *, sessions: Sessions | None = None,
     app.config.update(TRUSTED_HOSTS=["127.0.0.1", "localhost"], MAX_CONTENT_LENGTH=MAX_BODY)
     install(app.extensions, ApiState(daemon, token, sessions or Sessions(), sse_max_seconds))
     app.before_request(auth.guard)
-    for bp in (auth.bp, ui.bp, status.bp, settings.bp, events.bp):
+    for bp in (auth.bp, ui.bp, status.bp, settings.bp, events.bp, browser.bp, lab.bp):
         app.register_blueprint(bp)
 
     @app.after_request

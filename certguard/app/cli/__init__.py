@@ -31,6 +31,10 @@ _COMMANDS = {
     "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it."),
     "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API."),
     "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon."),
+    "native-host": ("extension", "native_host_command", "Answer the browser extension (native messaging)."),
+    "extension": ("extension", "extension_group", "Install, remove or show the browser extension's native host."),
+    "report": ("report", "report_group", "Write evidence for auditors (an HTML page and evidence.json), or verify it."),
+    "lab": ("lab", "lab_group", "Workshop mode: interception shown on loopback with throwaway CAs, nothing installed."),
 }
 
 
