@@ -20,6 +20,21 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   fi
 fi
 
+# browser companion (issue 15): Firefox ESR for the real-Firefox extension test, node/npm for the extension's unit
+# tests and web-ext lint
+# (node and npm only when missing: this machine's image ships Node 20 with its own npm, and Debian's npm package
+# would pull Debian's older nodejs over it)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  extra=()
+  dpkg -s firefox-esr >/dev/null 2>&1 || extra+=(firefox-esr)
+  command -v node >/dev/null || extra+=(nodejs)
+  command -v npm >/dev/null || extra+=(npm)
+  if [ ${#extra[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${extra[@]}" >/dev/null
+  fi
+fi
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
@@ -43,3 +58,15 @@ if git ls-files -z | xargs -0 grep -lE -- '-----BEGIN ([A-Z]+ )?PRIVATE KEY-----
   exit 1
 fi
 .venv/bin/python -m pytest -W error "$@"
+# The UI's pure helpers (ui/lib/*.js: formatting, t(), timeline maths, icons, the page registry) with node's
+# built-in test runner; no npm packages needed (node >= 20).
+node --test tests/js/
+# browser companion (issue 15): the extension's logic under node's test runner (a named folder: a bare
+# `node --test` can wander into a browser profile), then Mozilla's linter (offline; the one warning left is the
+# service_worker key Firefox ignores, which the one-tree-for-both-browsers manifest needs)
+node --test tests/js_extension/
+WEBEXT="${XDG_CACHE_HOME:-$HOME/.cache}/certguard-web-ext"
+if [ ! -x "$WEBEXT/node_modules/.bin/web-ext" ]; then
+  npm install -s --no-audit --no-fund --prefix "$WEBEXT" web-ext >/dev/null
+fi
+"$WEBEXT/node_modules/.bin/web-ext" lint --source-dir extension --self-hosted
