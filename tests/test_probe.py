@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import threading
 import time
 from typing import Any
 
@@ -11,7 +12,10 @@ import pki
 import pytest
 import servers
 
-from certguard.judge.models import ProbeFailure, Target
+from certguard.data import intel, pins
+from certguard.judge.analyze import TrustContext, analyze_batch
+from certguard.judge.models import ProbeFailure, Status, Target, exit_code
+from certguard.judge.verify import AnchorSet
 from certguard.probe.tls import ProbeOptions, Proxy, fetch_all, fetch_chain
 
 HOST = "site.example.test"
@@ -173,3 +177,154 @@ def test_fetch_all_keeps_order_and_reports_progress(serve: Any) -> None:
     assert [r.target.host for r in results] == ["a.test", "b.test", "c.test"]
     assert [r.ok for r in results] == [True, False, True]
     assert sorted(done) == ["a.test", "b.test", "c.test"]
+
+
+# ---- issue 13: DNS bounded by the connect deadline; a chain over OpenSSL's limit is its own, loud, failure
+
+def test_a_resolver_that_never_answers_is_a_dns_failure_within_the_deadline(serve: Any) -> None:
+    # Given a resolver that swallows the query (it answers only when the test lets it, after the probe is over)
+    release, answered = threading.Event(), threading.Event()
+    s = pki.site_chain(HOST)
+    srv = serve("tls", s.served, s.leaf.key)
+
+    def swallowing(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        release.wait(20)  # bounded even if the test failed before setting it
+        answered.set()
+        return socket.getaddrinfo("127.0.0.1", srv.port, type=socket.SOCK_STREAM)
+
+    # When the site is probed
+    a = fetch_chain(Target(HOST), ProbeOptions(timeout=0.3, resolve=swallowing))
+    # Then it is a DNS failure, decided while the resolver still had not answered (no wait for it)
+    assert a.failure is ProbeFailure.DNS and "no answer in time" in a.detail
+    assert not answered.is_set()
+    release.set()
+    assert answered.wait(5)
+
+
+def test_a_resolver_that_answers_late_but_in_time_still_connects(serve: Any) -> None:
+    # Negative control: the same resolver in a thread, answering within the deadline, gives the chain.
+    s = pki.site_chain(HOST)
+    srv = serve("tls", s.served, s.leaf.key)
+
+    def slow(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        time.sleep(0.05)
+        return socket.getaddrinfo("127.0.0.1", srv.port, type=socket.SOCK_STREAM)
+
+    a = fetch_chain(Target(HOST), ProbeOptions(timeout=5, resolve=slow))
+    assert a.ok and list(a.chain) == [pki.der(c) for c in s.served]
+
+
+def test_the_resolver_runs_off_the_probe_thread_but_its_errors_map_as_before() -> None:
+    def refusing(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def buggy(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        raise RuntimeError("resolver bug")
+
+    assert fetch_chain(Target(HOST), ProbeOptions(timeout=2, resolve=refusing)).failure is ProbeFailure.DNS
+    assert fetch_chain(Target(HOST), ProbeOptions(timeout=2, resolve=buggy)).failure is ProbeFailure.INTERNAL_ERROR
+
+
+def _junk_roots(count: int) -> list[Any]:
+    # Self-signed CAs with long names: about 640 bytes each, so the size of the chain is easy to aim.
+    return [pki.root(f"Padding Root {i} " + "x" * 40, o="O" * 60).cert for i in range(count)]
+
+
+def test_a_chain_over_openssls_limit_is_oversized_and_suspicious_not_blocked(serve: Any) -> None:
+    # Given a server whose chain is padded past OpenSSL's 100 KiB certificate-message limit, beside a normal site
+    s = pki.site_chain(HOST)
+    served = [*s.served, *_junk_roots(200)]
+    assert sum(len(pki.der(c)) for c in served) > 100 * 1024
+    big = serve("tls", served, s.leaf.key)
+    normal = serve("tls", s.served, s.leaf.key)
+    # When both are probed and judged in one run
+    attempts = fetch_all([target(big), target(normal, "other.example.test")], ProbeOptions(timeout=5))
+    # Then the padded one is its own failure, with OpenSSL's words as evidence ...
+    assert attempts[0].failure is ProbeFailure.OVERSIZED_CHAIN
+    assert "excessive message size" in attempts[0].detail and "100 KiB" in attempts[0].detail
+    verdict = analyze_batch(attempts, TrustContext(mozilla=AnchorSet("t", (s.root.cert,)), device=None,
+                                                   pins=pins.load(), intel=intel.load()), pki.NOW)[0]
+    # ... and the verdict is loud (suspicious, exit 1), never "blocked"
+    assert verdict.status is Status.SUSPICIOUS and verdict.rule == "oversized_chain"
+    assert [f.id for f in verdict.findings] == ["OVERSIZED_CHAIN"]
+    assert exit_code([verdict]) == 1
+
+
+def test_a_large_chain_under_the_limit_is_captured_whole(serve: Any) -> None:
+    # Negative control: 60 KiB of extra certificates is read, kept and judged like any chain.
+    s = pki.site_chain(HOST)
+    served = [*s.served, *_junk_roots(95)]
+    assert 50 * 1024 < sum(len(pki.der(c)) for c in served) < 95 * 1024
+    a = fetch_chain(target(serve("tls", served, s.leaf.key)), ProbeOptions(timeout=5))
+    assert a.ok and list(a.chain) == [pki.der(c) for c in served]
+
+
+# ---- issue 17: many probes in one thread (loop.run_all)
+
+def test_one_thread_probes_many_a_hanging_site_and_a_hung_resolver_hold_up_no_other(serve: Any) -> None:
+    # Given good sites, one that never answers the handshake, and one whose resolver swallows the query
+    s = pki.site_chain(HOST)
+    good, hang = serve("tls", s.served, s.leaf.key), serve("hang")
+    release = threading.Event()
+
+    def resolver(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        if host == "swallowed.test":
+            release.wait(20)
+        if host.endswith(".test"):
+            return socket.getaddrinfo("127.0.0.1", good.port, type=socket.SOCK_STREAM)
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)  # the literal 127.0.0.1 of the others
+
+    targets = [Target(f"s{i}.test", 443, "127.0.0.1", good.port) for i in range(30)]
+    targets[3] = Target("hang.test", 443, "127.0.0.1", hang.port)
+    targets[7] = Target("swallowed.test", 443)
+    targets[9] = Target("resolved.test", 443)  # through the same resolver, answering at once
+    done: list[str] = []
+    try:
+        # When they are probed together, 8 at a time
+        results = fetch_all(targets, ProbeOptions(timeout=0.5, resolve=resolver), workers=8,
+                            on_done=lambda a: done.append(a.target.host))
+    finally:
+        release.set()
+    # Then each has its own outcome, in input order: the hung ones time out, nothing else waits for them
+    assert [r.target.host for r in results] == [t.host for t in targets]
+    assert results[3].failure is ProbeFailure.HANDSHAKE_TIMEOUT
+    assert results[7].failure is ProbeFailure.DNS
+    assert all(r.ok for i, r in enumerate(results) if i not in (3, 7))  # the control: the rest, resolver included
+    assert sorted(done) == sorted(t.host for t in targets)
+
+
+def test_one_probe_alone_and_in_the_loop_give_the_same_attempt(serve: Any) -> None:
+    s = pki.site_chain(HOST)
+    srv = serve("tls", s.served, s.leaf.key)
+    alone = fetch_chain(target(srv), ProbeOptions(timeout=5))
+    looped = fetch_all([target(srv)], ProbeOptions(timeout=5))[0]
+    assert (alone.ok, alone.chain, alone.tls, alone.address) == (looped.ok, looped.chain, looped.tls, looped.address)
+
+
+def test_hung_lookups_fill_a_bounded_pool_and_the_next_fails_at_once_instead_of_stalling(
+        serve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from certguard.probe import tls
+
+    monkeypatch.setattr(tls, "_LOOKUPS", threading.BoundedSemaphore(1))
+    s = pki.site_chain(HOST)
+    srv = serve("tls", s.served, s.leaf.key)
+    release = threading.Event()
+
+    def resolver(host: str, port: int, **kw: Any) -> list[tuple[Any, ...]]:
+        if host == "swallowed.test":
+            release.wait(20)
+        return socket.getaddrinfo("127.0.0.1", srv.port, type=socket.SOCK_STREAM)
+
+    options = ProbeOptions(timeout=0.3, resolve=resolver)
+    try:
+        assert fetch_chain(Target("swallowed.test"), options).failure is ProbeFailure.DNS  # holds the only slot
+        crowded = fetch_chain(Target(HOST), options)
+        assert crowded.failure is ProbeFailure.DNS and "still unanswered" in crowded.detail
+    finally:
+        release.set()
+    # the control: once the hung lookup has returned, the same probe resolves and connects
+    for _ in range(50):
+        if tls._LOOKUPS.acquire(timeout=0.1):
+            tls._LOOKUPS.release()
+            break
+    assert fetch_chain(Target(HOST), options).ok

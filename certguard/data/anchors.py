@@ -6,7 +6,11 @@ be poisoned: that is the point of certguard); ``certguard.device`` reads them on
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import certifi
 from cryptography import x509
@@ -34,7 +38,24 @@ def mozilla(ca_bundle: Path | None = None) -> AnchorSet:
         data = path.read_bytes()
     except OSError as exc:
         raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    return AnchorSet.from_pem_file(source, data)
+    # Per process, keyed by the file's exact content: the daemon and the API rebuild trust contexts (settings
+    # changes, checks) and would otherwise parse the same ~120 roots and build the same Store each time. A file
+    # that changed by one byte is another key.
+    key = (source, hashlib.sha256(data).digest())
+    with _MOZILLA_LOCK:
+        cached = _MOZILLA.get(key)
+    if cached is not None:
+        return cached
+    anchors = AnchorSet.from_pem_file(source, data)
+    with _MOZILLA_LOCK:
+        if len(_MOZILLA) >= 8:
+            _MOZILLA.clear()
+        _MOZILLA[key] = anchors
+    return anchors
+
+
+_MOZILLA: dict[tuple[str, bytes], AnchorSet] = {}
+_MOZILLA_LOCK = threading.Lock()
 
 
 def exroots(current: AnchorSet) -> ExRoots:
@@ -74,3 +95,34 @@ def exroots(current: AnchorSet) -> ExRoots:
         retired=AnchorSet("mozilla, retired roots", tuple(retired)) if retired else None,
         distrusted=AnchorSet("mozilla, distrusted roots", tuple(distrusted)) if distrusted else None,
         info=info, sha256=loaded.sha256, source=src)
+
+
+class LazyExRoots(ExRoots):
+    """``exroots(...)``, read from the shipped file on first use of any attribute.
+
+    Only a chain that no Mozilla root vouches for looks at the ex-Mozilla roots (and a report's provenance), and
+    parsing that TOML file of 109 PEM roots costs more than judging 200 chains: a run of genuine chains never pays it.
+
+    Raises (on first use):
+        DataError: the shipped file is malformed (a packaging bug the test suite rules out).
+    """
+
+    def __init__(self, load: Callable[[], ExRoots]) -> None:  # no super().__init__: every field is a property here
+        object.__setattr__(self, "_load", load)
+        object.__setattr__(self, "_value", None)
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    def _get(self) -> ExRoots:
+        with self._lock:
+            if self._value is None:
+                object.__setattr__(self, "_value", self._load())
+            value: ExRoots = self._value
+            return value
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in _EXROOTS_FIELDS:
+            return getattr(object.__getattribute__(self, "_get")(), name)
+        return object.__getattribute__(self, name)
+
+
+_EXROOTS_FIELDS = frozenset({"retired", "distrusted", "info", "sha256", "source"})

@@ -60,6 +60,7 @@ def load_trust_context(*, ca_bundle: Path | None = None, pin_files: Sequence[Pat
         pins=pins.load(pin_files),
         intel=intel.load(intel_files),
         ct_logs=load_ct_logs(ct_logs, directory),
-        # A --ca-bundle replaces Mozilla's program entirely (tests, audits): then no ex-Mozilla roots either.
-        exroots=anchors.exroots(mozilla) if ca_bundle is None else None,
+        # A --ca-bundle replaces Mozilla's program entirely (tests, audits): then no ex-Mozilla roots either. Loaded
+        # on first need only (a chain no Mozilla root vouches for): most runs never read the file.
+        exroots=anchors.LazyExRoots(lambda: anchors.exroots(mozilla)) if ca_bundle is None else None,
     )

@@ -30,6 +30,13 @@ def _failure_verdict(attempt: ProbeAttempt, others_reachable: bool) -> Verdict:
     if failure is ProbeFailure.INTERNAL_ERROR:
         return replace(base, status=Status.ERROR, severity=Severity.WARNING, rule=RuleId.INTERNAL_ERROR.value,
                        findings=(f(FindingId.INTERNAL_ERROR, Severity.WARNING, detail=attempt.detail),))
+    if failure is ProbeFailure.OVERSIZED_CHAIN:
+        # Fail closed: padding a chain past what certguard can read must not turn an interception into "blocked".
+        # Like an unreadable leaf (rules.unreadable_leaf): no browser-grade chain needs 100 KiB, and it could hide
+        # anything.
+        return replace(base, status=Status.SUSPICIOUS, severity=Severity.CRITICAL, rule=RuleId.OVERSIZED_CHAIN.value,
+                       findings=(f(FindingId.OVERSIZED_CHAIN, Severity.CRITICAL, detail=attempt.detail,
+                                   address=attempt.address),))
     if failure is ProbeFailure.PROXY_ERROR:
         return replace(base, rule=RuleId.PROXY_FAILED.value,
                        findings=(f(FindingId.PROXY_FAILED, Severity.INFO, detail=attempt.detail),))

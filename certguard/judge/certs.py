@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import ipaddress
 import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -78,6 +79,9 @@ def sha1_hex(der: bytes) -> str:
     return hashlib.sha1(der, usedforsecurity=False).hexdigest()
 
 
+# Certificates compare and hash by their DER bytes, so these caches can only answer for the very same certificate;
+# the judge asks for the same path and anchor fingerprints several times per chain, and for the same ones every round.
+@functools.lru_cache(maxsize=512)
 def fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the DER certificate, lowercase hex: the one canonical certificate fingerprint."""
     return sha256_hex(der_of(cert))
@@ -89,6 +93,7 @@ def spki_der(cert: x509.Certificate) -> bytes:
     )
 
 
+@functools.lru_cache(maxsize=512)
 def spki_sha256(cert: x509.Certificate) -> str:
     """SHA-256 of the DER SubjectPublicKeyInfo: the value Chromium's blocklist and HPKP-style pins use."""
     return hashlib.sha256(spki_der(cert)).hexdigest()
@@ -114,17 +119,17 @@ def split_pem_or_der(data: bytes, source: str) -> list[bytes]:
     """
     if _PEM_BEGIN in data:
         ders: list[bytes] = []
-        rest = data
-        while (start := rest.find(_PEM_BEGIN)) != -1:
-            end = rest.find(_PEM_END, start)
+        pos = 0  # an offset, not a shrinking copy of the rest: a bundle of 120 roots was copied 120 times
+        while (start := data.find(_PEM_BEGIN, pos)) != -1:
+            end = data.find(_PEM_END, start)
             if end == -1:
                 raise DataError(source, f"certificate #{len(ders) + 1} has no END line (truncated PEM)")
-            body = b"".join(rest[start + len(_PEM_BEGIN):end].split())
+            body = b"".join(data[start + len(_PEM_BEGIN):end].split())
             try:
                 ders.append(base64.b64decode(body, validate=True))
             except ValueError as exc:
                 raise DataError(source, f"certificate #{len(ders) + 1} is not valid base64 ({exc})") from exc
-            rest = rest[end + len(_PEM_END):]
+            pos = end + len(_PEM_END)
         return ders
     blocks = der_mod.split_concatenated(data)
     if not blocks:
@@ -261,19 +266,45 @@ def _claim_bytes(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address | 
 
 
 def _guard(problems: list[str], what: str, read: Callable[[], T], default: T) -> T:
+    # Called inside view()'s one _lenient_serial() block: entering warnings.catch_warnings per field cost more
+    # than reading the fields.
     try:
-        with _lenient_serial():
-            return read()
+        return read()
     except Exception as exc:  # server-controlled bytes: every failure is evidence, never a crash
         problems.append(f"{what}: {type(exc).__name__}: {exc}")
         return default
 
 
+# Views of recently seen certificates, keyed by their exact DER bytes: the same intermediates (and, in the daemon,
+# the same leaves) come back in every round. A view is a pure function of the bytes, so a different byte is a
+# different key and can never be served a stale view. Bounded: a few MiB at most.
+VIEW_CACHE_SIZE = 256
+
+
 def view(der: bytes, position: int = 0) -> CertView:
     """Read a received certificate into a ``CertView``. Never raises."""
+    v = _view_at_0(bytes(der))
+    return v if position == 0 else replace(v, position=position)
+
+
+@functools.lru_cache(maxsize=VIEW_CACHE_SIZE)
+def _view_at_0(der: bytes) -> CertView:
+    with _lenient_serial():
+        return _read_view(der)
+
+
+def _load(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _read_view(der: bytes) -> CertView:
+    position = 0
     problems: list[str] = []
     raw = _guard(problems, "structure", lambda: der_mod.raw_fields(der), None)
-    cert = _guard(problems, "certificate", lambda: parse(der), None)
+    cert = _guard(problems, "certificate", lambda: _load(der), None)
     spki = hashlib.sha256(raw.spki).hexdigest() if raw else None
     if cert is None:
         return CertView(position, der, sha256_hex(der), None, spki, None, None, None, (), (), (), False, None, None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -21,14 +21,29 @@ class IssuerPattern:
     c: str | None
 
     def matches(self, name: x509.Name) -> bool:
-        def any_search(pattern: re.Pattern[str], oid: x509.ObjectIdentifier) -> bool:
-            return any(pattern.search(v) for v in certs.attribute(name, oid))
+        return self.matches_parts(NameParts.of(name))
 
-        if self.cn is not None and not any_search(self.cn, NameOID.COMMON_NAME):
+    def matches_parts(self, parts: NameParts) -> bool:
+        if self.cn is not None and not any(self.cn.search(v) for v in parts.cn):
             return False
-        if self.o is not None and not any_search(self.o, NameOID.ORGANIZATION_NAME):
+        if self.o is not None and not any(self.o.search(v) for v in parts.o):
             return False
-        return self.c is None or self.c.upper() in (v.upper() for v in certs.attribute(name, NameOID.COUNTRY_NAME))
+        return self.c is None or self.c.upper() in parts.c_upper
+
+
+@dataclass(frozen=True)
+class NameParts:
+    """The attributes issuer patterns look at, read from a name once (not once per pattern: the list has dozens)."""
+
+    cn: tuple[str, ...]
+    o: tuple[str, ...]
+    c_upper: tuple[str, ...]
+
+    @classmethod
+    def of(cls, name: x509.Name) -> NameParts:
+        return cls(tuple(certs.attribute(name, NameOID.COMMON_NAME)),
+                   tuple(certs.attribute(name, NameOID.ORGANIZATION_NAME)),
+                   tuple(v.upper() for v in certs.attribute(name, NameOID.COUNTRY_NAME)))
 
 
 @dataclass(frozen=True)
@@ -52,11 +67,19 @@ class Interceptor:
                                 self.references)
 
 
+# Distinct issuer names remembered per IntelDB (their matching entries): a handful of issuers sign most chains.
+NAME_CACHE_SIZE = 1024
+
+
 @dataclass(frozen=True)
 class IntelDB:
     entries: tuple[Interceptor, ...]
     sha256: str
     sources: tuple[str, ...]
+    # NameParts -> indexes of the entries whose patterns match it. The entries never change after loading, and the
+    # key is everything the patterns read, so a cached answer is the answer.
+    _by_name: dict[NameParts, tuple[int, ...]] = field(default_factory=dict, init=False, repr=False, compare=False,
+                                                       hash=False)
 
     def by_id(self, entry_id: str) -> Interceptor:
         return next(e for e in self.entries if e.entry_id == entry_id)
@@ -73,5 +96,12 @@ class IntelDB:
 
     def match_issuer_name(self, issuer: x509.Name, sha256: str) -> list[InterceptorMatch]:
         """Entries whose issuer patterns match a certificate's *issuer* (weak: names can be copied)."""
-        return [e.as_match(MatchStrength.NAME, sha256) for e in self.entries
-                if any(p.matches(issuer) for p in e.issuer_patterns)]
+        parts = NameParts.of(issuer)
+        hits = self._by_name.get(parts)
+        if hits is None:
+            hits = tuple(i for i, e in enumerate(self.entries)
+                         if any(p.matches_parts(parts) for p in e.issuer_patterns))
+            if len(self._by_name) >= NAME_CACHE_SIZE:
+                self._by_name.clear()
+            self._by_name[parts] = hits
+        return [self.entries[i].as_match(MatchStrength.NAME, sha256) for i in hits]

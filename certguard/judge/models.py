@@ -110,6 +110,9 @@ class ProbeFailure(str, Enum):
     NOT_TLS = "not_tls"
     HANDSHAKE_FAILED = "handshake_failed"
     NO_CERTIFICATE = "no_certificate"
+    # The server sent a handshake message over OpenSSL's limit (100 KiB for the certificate chain): its chain
+    # cannot be captured, which no censor needs and an interceptor hiding its chain would want (issue 13).
+    OVERSIZED_CHAIN = "oversized_chain"
     PROXY_ERROR = "proxy_error"
     INTERNAL_ERROR = "internal_error"
 
@@ -119,7 +122,7 @@ class ProbeFailure(str, Enum):
 
         A proxy error is the user's own setup and an internal error is ours: neither says anything about the site.
         """
-        return self not in (ProbeFailure.PROXY_ERROR, ProbeFailure.INTERNAL_ERROR)
+        return self not in (ProbeFailure.PROXY_ERROR, ProbeFailure.INTERNAL_ERROR, ProbeFailure.OVERSIZED_CHAIN)
 
 
 @dataclass(frozen=True)

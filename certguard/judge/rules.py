@@ -39,6 +39,7 @@ class RuleId(str, Enum):
     BLOCKED = "blocked"
     UNREACHABLE = "unreachable"
     PROXY_FAILED = "proxy_failed"
+    OVERSIZED_CHAIN = "oversized_chain"  # a chain too large to capture: loud, never "blocked" (fail closed)
     # certguard could not decide: a bug, shown as one and never as another status
     INTERNAL_ERROR = "internal_error"
 

@@ -26,6 +26,7 @@ class PathError(str, Enum):
     NAME_MISMATCH = "name_mismatch"  # trusted chain, but not for this host (or not a valid TLS server leaf)
     EXPIRED = "expired"  # trusted chain for a time inside its validity, not now
     NOT_YET_VALID = "not_yet_valid"
+    NO_PATH = "no_path"  # no valid path for this host now; why was not asked (build_path(diagnose=False))
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +39,8 @@ class AnchorSet:
 
     source: str
     certs: tuple[x509.Certificate, ...]
+    # The DER of each certificate when the caller has it (from_ders): saves re-encoding ~120 roots per load.
+    ders: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
     store: Store = field(init=False, repr=False)
     sha256s: frozenset[str] = field(init=False, repr=False)
     spki_sha256s: frozenset[str] = field(init=False, repr=False)
@@ -46,12 +49,14 @@ class AnchorSet:
     def __post_init__(self) -> None:
         if not self.certs:
             raise ValueError(f"anchor set {self.source!r} is empty")
+        ders = self.ders if len(self.ders) == len(self.certs) else tuple(certs.der_of(c) for c in self.certs)
+        object.__setattr__(self, "ders", ders)
         object.__setattr__(self, "store", Store(list(self.certs)))
-        object.__setattr__(self, "subjects", {certs.fingerprint(c): certs.name_str(c.subject) for c in self.certs})
+        object.__setattr__(self, "subjects", {certs.sha256_hex(d): certs.name_str(c.subject)
+                                              for c, d in zip(self.certs, ders, strict=True)})
         object.__setattr__(self, "sha256s", frozenset(self.subjects))
         # From the raw SubjectPublicKeyInfo: a store may hold a root whose key type cryptography cannot load (GOST).
-        object.__setattr__(self, "spki_sha256s",
-                           frozenset(certs.raw_spki_sha256(certs.der_of(c)) for c in self.certs))
+        object.__setattr__(self, "spki_sha256s", frozenset(certs.raw_spki_sha256(d) for d in ders))
 
     def subject_of(self, sha256: str | None) -> str | None:
         """The subject of the anchor with this certificate hash (the UI names the root a chain ends at)."""
@@ -62,15 +67,16 @@ class AnchorSet:
         """Raises:
             DataError: an anchor is not a certificate, or there are none.
         """
-        parsed = []
+        parsed: dict[bytes, x509.Certificate] = {}  # by DER: the same certificate twice is one anchor
         for i, der in enumerate(ders):
             try:
-                parsed.append(certs.parse(der))
+                cert = certs.parse(der)
             except ValueError as exc:
                 raise DataError(source, f"anchor #{i + 1} is not a certificate ({certs.reason(exc)})") from exc
+            parsed.setdefault(der, cert)
         if not parsed:
             raise DataError(source, "contains no certificates")
-        return cls(source=source, certs=tuple(certs.unique_by_fingerprint(parsed)))
+        return cls(source=source, certs=tuple(parsed.values()), ders=tuple(parsed))
 
     @classmethod
     def from_pem_file(cls, source: str, data: bytes) -> AnchorSet:
@@ -149,18 +155,22 @@ def _attempt(make: _MakeVerifier, store: Store, at: datetime, leaf: x509.Certifi
 
 
 def build_path(leaf: x509.Certificate, others: Sequence[x509.Certificate], anchors: AnchorSet, host: str,
-               now: datetime, *, clean: Sequence[x509.Certificate] | None = None) -> PathResult:
+               now: datetime, *, clean: Sequence[x509.Certificate] | None = None, diagnose: bool = True) -> PathResult:
     """Build leaf → anchor for ``host`` at ``now``; if impossible, find out whether the chain is otherwise
     trusted (then the time, the name or the leaf's profile is the problem) or not trusted at all.
 
     ``others`` are every other received certificate, handed over unordered; ``clean`` is the subset that read
-    without problems (tried again when an odd one makes the verifier fail).
+    without problems (tried again when an odd one makes the verifier fail). ``diagnose=False`` skips the up to
+    three further verifications that find out why there is no path (``NO_PATH``): for callers that only ask
+    whether a path exists.
     """
     rest, tidy = list(others), list(clean) if clean is not None else list(others)
     store = anchors.store
     path, detail = _attempt(_for_host(host), store, now, leaf, rest, tidy)
     if path is not None:
         return PathResult(anchors.source, path, None)
+    if not diagnose:
+        return PathResult(anchors.source, None, PathError.NO_PATH, detail)
     try:
         mid = leaf.not_valid_before_utc + (leaf.not_valid_after_utc - leaf.not_valid_before_utc) / 2
     except Exception:  # a validity Python cannot hold (year 0): the server's bytes; no moment inside it to try

@@ -12,14 +12,14 @@ The package's other modules are the other ways out: ``https`` downloads signed d
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import logging
 import re
-import select
 import socket
+import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,12 +29,16 @@ from OpenSSL import SSL, crypto
 
 from certguard.errors import ConfigError
 from certguard.judge.models import ProbeAttempt, ProbeFailure, Target, TLSInfo
+from certguard.probe.loop import Failed as _Failed
+from certguard.probe.loop import Steps, Want, run_all, run_one
+from certguard.probe.loop import wait as _wait
 
 log = logging.getLogger(__name__)
 
 # Browsers offer these; a middlebox that keys on the ClientHello should see a browser-like one.
 _ALPN = [b"h2", b"http/1.1"]
 _MAX_PROXY_RESPONSE = 16 * 1024
+_MAX_CERT_LIST = 100 * 1024  # OpenSSL's SSL_MAX_CERT_LIST_DEFAULT, which pyOpenSSL cannot change
 
 
 @dataclass(frozen=True)
@@ -74,25 +78,7 @@ class ProbeOptions:
     resolve: Callable[..., list[tuple[Any, ...]]] = socket.getaddrinfo
 
 
-class _Failed(Exception):
-    """Internal control flow: carries a ProbeFailure out of the nested steps. Never leaves this module."""
-
-    def __init__(self, failure: ProbeFailure, detail: str) -> None:
-        super().__init__(detail)
-        self.failure = failure
-        self.detail = detail
-
-
-def _wait(sock: socket.socket, *, write: bool, deadline: float, failure: ProbeFailure, what: str) -> None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise _Failed(failure, f"{what} timed out")
-    r, w, _ = select.select([] if write else [sock], [sock] if write else [], [], remaining)
-    if not r and not w:
-        raise _Failed(failure, f"{what} timed out")
-
-
-def _connect_one(family: int, addr: tuple[str, int] | tuple[str, int, int, int], deadline: float) -> socket.socket:
+def _connect_one(family: int, addr: tuple[str, int] | tuple[str, int, int, int], deadline: float) -> Steps:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
@@ -100,7 +86,8 @@ def _connect_one(family: int, addr: tuple[str, int] | tuple[str, int, int, int],
         if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
             raise OSError(err, errno.errorcode.get(err, str(err)))
         if err:
-            _wait(sock, write=True, deadline=deadline, failure=ProbeFailure.CONNECT_TIMEOUT, what="TCP connect")
+            yield from _wait(sock, write=True, deadline=deadline, failure=ProbeFailure.CONNECT_TIMEOUT,
+                             what="TCP connect")
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err:
                 raise OSError(err, errno.errorcode.get(err, str(err)))
@@ -110,16 +97,73 @@ def _connect_one(family: int, addr: tuple[str, int] | tuple[str, int, int, int],
         raise
 
 
-def _connect(host: str, port: int, deadline: float, resolve: Callable[..., list[tuple[Any, ...]]]) -> socket.socket:
+# At most this many lookups in flight: as many as probes may be (``--workers`` goes up to 256). getaddrinfo cannot
+# be cancelled: a resolver that swallows queries keeps its thread until the system resolver gives up (10 s and
+# more), so the threads are daemons (they never hold up exit) and bounded (hung lookups do not pile up threads).
+_LOOKUPS_MAX = 256
+_LOOKUPS = threading.BoundedSemaphore(_LOOKUPS_MAX)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        return True
+    except OSError:
+        return False
+
+
+def _resolve(host: str, port: int, deadline: float, resolve: Callable[..., list[tuple[Any, ...]]]) -> Steps:
+    """``resolve(host, port)`` bounded by ``deadline``, the same deadline as the connect that follows: a lookup
+    that does not answer in time is a DNS failure like one that says no. The lookup runs in a daemon thread and
+    wakes the probe through a socket pair, so the probe waits like for any socket."""
+    if resolve is socket.getaddrinfo and _is_ip_literal(host):
+        return resolve(host, port, type=socket.SOCK_STREAM)  # a literal asks no resolver: no thread needed
+    # Never blocks: the thread driving this probe may be driving many others (loop.run_all).
+    if not _LOOKUPS.acquire(blocking=False):
+        raise _Failed(ProbeFailure.DNS, f"cannot resolve {host}: {_LOOKUPS_MAX} earlier lookups still unanswered")
+    box: dict[str, Any] = {}
+    try:
+        wake, signal = socket.socketpair()
+    except BaseException:
+        _LOOKUPS.release()
+        raise
+
+    def lookup() -> None:
+        try:
+            box["infos"] = resolve(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # handed to the probe, which maps it like an inline call's
+            box["error"] = exc
+        finally:
+            _LOOKUPS.release()
+            with contextlib.suppress(OSError):  # the probe gave up and closed its end
+                signal.send(b"!")
+            signal.close()
+
+    try:
+        threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+        try:
+            yield from _wait(wake, write=False, deadline=deadline, failure=ProbeFailure.DNS,
+                             what="DNS lookup")
+        except _Failed as exc:
+            raise _Failed(ProbeFailure.DNS, f"cannot resolve {host}: no answer in time") from exc
+    finally:
+        wake.close()
+    if "error" in box:
+        raise box["error"]
+    infos: list[tuple[Any, ...]] = box["infos"]
+    return infos
+
+
+def _connect(host: str, port: int, deadline: float, resolve: Callable[..., list[tuple[Any, ...]]]) -> Steps:
     """Resolve ``host`` and connect to its addresses in order until one answers, within ``deadline``."""
     try:
-        infos = resolve(host, port, type=socket.SOCK_STREAM)
+        infos = yield from _resolve(host, port, deadline, resolve)
     except socket.gaierror as exc:
         raise _Failed(ProbeFailure.DNS, f"cannot resolve {host}: {exc.strerror}") from exc
     last: _Failed | None = None
     for family, _, _, _, addr in infos:
         try:
-            return _connect_one(family, addr, deadline)
+            return (yield from _connect_one(family, addr, deadline))
         except _Failed as exc:
             last = exc
             break  # the deadline is shared: a timeout on one address leaves no time for the next
@@ -141,7 +185,7 @@ def _os_failure(exc: OSError) -> ProbeFailure:
     return ProbeFailure.NETWORK_UNREACHABLE
 
 
-def _tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, deadline: float) -> None:
+def _tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, deadline: float) -> Steps:
     """Ask an HTTP proxy for a CONNECT tunnel. The proxy resolves ``host``; we never do."""
     authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     request = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
@@ -152,7 +196,8 @@ def _tunnel(sock: socket.socket, proxy: Proxy, host: str, port: int, deadline: f
         sock.sendall(request.encode("ascii"))
         response = b""
         while b"\r\n\r\n" not in response:
-            _wait(sock, write=False, deadline=deadline, failure=ProbeFailure.PROXY_ERROR, what="proxy CONNECT")
+            yield from _wait(sock, write=False, deadline=deadline, failure=ProbeFailure.PROXY_ERROR,
+                             what="proxy CONNECT")
             chunk = sock.recv(4096)
             if not chunk:
                 raise _Failed(ProbeFailure.PROXY_ERROR, "proxy closed the connection during CONNECT")
@@ -183,6 +228,11 @@ def _ssl_failure(exc: SSL.Error) -> _Failed:
         if isinstance(item, tuple) and len(item) >= 3:
             reasons.append(str(item[2]))
     text = "; ".join(reasons) or str(exc)
+    if "excessive message size" in reasons:
+        # OpenSSL reads at most 100 KiB of certificate message (and less of the other server messages) and gives
+        # up before any of it reaches us: the chain cannot be kept, only the fact that it was too large.
+        return _Failed(ProbeFailure.OVERSIZED_CHAIN, "the server sent a handshake message over OpenSSL's limit "
+                       f"(certificate chains: {_MAX_CERT_LIST // 1024} KiB); OpenSSL: {text}")
     for reason in reasons:
         m = _ALERT.match(reason)
         if m:
@@ -192,7 +242,20 @@ def _ssl_failure(exc: SSL.Error) -> _Failed:
     return _Failed(ProbeFailure.HANDSHAKE_FAILED, text)
 
 
+_CONTEXT: list[SSL.Context] = []  # the one context, once built
+_CONTEXT_LOCK = threading.Lock()
+
+
 def _context() -> SSL.Context:
+    """The one client context, built once: it never changes after it is set up (OpenSSL shares a configured
+    SSL_CTX between threads), and building one per probe cost more than a loopback handshake's capture."""
+    with _CONTEXT_LOCK:
+        if not _CONTEXT:
+            _CONTEXT.append(_new_context())
+        return _CONTEXT[0]
+
+
+def _new_context() -> SSL.Context:
     ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     # VERIFY_NONE on purpose: interception chains fail verification and are exactly what we must capture.
     # The decision is made later, on the bytes, against trust anchors we choose (never the OS default store).
@@ -202,10 +265,16 @@ def _context() -> SSL.Context:
     ctx.set_cipher_list(b"DEFAULT:@SECLEVEL=0")
     ctx.set_min_proto_version(SSL.TLS1_VERSION)
     ctx.set_alpn_protos(_ALPN)
+    # No session cache on purpose: a resumed session skips the Certificate message, and every probe must see the
+    # chain the server sends now (OpenSSL clients cache nothing by default; this says so whatever the build).
+    ctx.set_session_cache_mode(SSL.SESS_CACHE_OFF)
+    # OpenSSL refuses a certificate message over 100 KiB (SSL_CTX_set_max_cert_list). pyOpenSSL does not expose
+    # that call, and cryptography's bundled OpenSSL hides its symbols, so the limit cannot be raised from here:
+    # such a chain becomes ProbeFailure.OVERSIZED_CHAIN instead (see _ssl_failure).
     return ctx
 
 
-def _handshake(sock: socket.socket, sni: str | None, deadline: float) -> SSL.Connection:
+def _handshake(sock: socket.socket, sni: str | None, deadline: float) -> Steps:
     conn = SSL.Connection(_context(), sock)
     if sni:
         conn.set_tlsext_host_name(sni.encode("idna"))
@@ -215,9 +284,11 @@ def _handshake(sock: socket.socket, sni: str | None, deadline: float) -> SSL.Con
             conn.do_handshake()
             return conn
         except SSL.WantReadError:
-            _wait(sock, write=False, deadline=deadline, failure=ProbeFailure.HANDSHAKE_TIMEOUT, what="TLS handshake")
+            yield from _wait(sock, write=False, deadline=deadline, failure=ProbeFailure.HANDSHAKE_TIMEOUT,
+                             what="TLS handshake")
         except SSL.WantWriteError:
-            _wait(sock, write=True, deadline=deadline, failure=ProbeFailure.HANDSHAKE_TIMEOUT, what="TLS handshake")
+            yield from _wait(sock, write=True, deadline=deadline, failure=ProbeFailure.HANDSHAKE_TIMEOUT,
+                             what="TLS handshake")
         except SSL.ZeroReturnError as exc:
             raise _Failed(ProbeFailure.RESET, "connection closed during the TLS handshake") from exc
         except SSL.SysCallError as exc:
@@ -232,15 +303,16 @@ def _handshake(sock: socket.socket, sni: str | None, deadline: float) -> SSL.Con
 
 def _sni_for(host: str) -> str | None:
     # RFC 6066 §3: literal IP addresses are not permitted in SNI.
-    try:
-        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
-        return None
-    except OSError:
-        return host
+    return None if _is_ip_literal(host) else host
 
 
 def fetch_chain(target: Target, options: ProbeOptions | None = None) -> ProbeAttempt:
     """Connect to ``target`` and capture the certificate chain it serves. Never raises for network trouble."""
+    return run_one(probe(target, options))
+
+
+def probe(target: Target, options: ProbeOptions | None = None) -> Generator[Want, None, ProbeAttempt]:
+    """``fetch_chain`` as steps, for a driver to run (``run_one``, ``loop.run_all``)."""
     options = options or ProbeOptions()
     started = datetime.now(UTC)
     connect_host = target.address or target.host
@@ -252,16 +324,17 @@ def fetch_chain(target: Target, options: ProbeOptions | None = None) -> ProbeAtt
         t0 = time.monotonic()
         if options.proxy:
             try:
-                sock = _connect(options.proxy.host, options.proxy.port, t0 + options.timeout, options.resolve)
+                sock = yield from _connect(options.proxy.host, options.proxy.port, t0 + options.timeout,
+                                           options.resolve)
             except _Failed as exc:
                 raise _Failed(ProbeFailure.PROXY_ERROR, f"proxy {options.proxy.host}: {exc.detail}") from exc
-            _tunnel(sock, options.proxy, connect_host, connect_port, t0 + options.timeout)
+            yield from _tunnel(sock, options.proxy, connect_host, connect_port, t0 + options.timeout)
         else:
-            sock = _connect(connect_host, connect_port, t0 + options.timeout, options.resolve)
+            sock = yield from _connect(connect_host, connect_port, t0 + options.timeout, options.resolve)
             peer = str(sock.getpeername()[0])
         t1 = time.monotonic()
         connect_ms = (t1 - t0) * 1000
-        conn = _handshake(sock, _sni_for(target.host), t1 + options.timeout)
+        conn = yield from _handshake(sock, _sni_for(target.host), t1 + options.timeout)
         handshake_ms = (time.monotonic() - t1) * 1000
         x509s = conn.get_peer_cert_chain() or []
         # Raw DER as OpenSSL received it, so that a certificate cryptography cannot parse is still evidence.
@@ -288,12 +361,6 @@ def fetch_chain(target: Target, options: ProbeOptions | None = None) -> ProbeAtt
 
 def fetch_all(targets: Sequence[Target], options: ProbeOptions | None = None, *, workers: int = 16,
               on_done: Callable[[ProbeAttempt], None] | None = None) -> list[ProbeAttempt]:
-    """Probe ``targets`` concurrently (threads: the wait is on the network); results in the input order."""
-    if not targets:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets)))) as pool:
-        futures = [pool.submit(fetch_chain, t, options) for t in targets]
-        if on_done:
-            for f in as_completed(futures):
-                on_done(f.result())
-        return [f.result() for f in futures]
+    """Probe ``targets`` concurrently, at most ``workers`` at once, all in this thread (``loop.run_all``);
+    results in the input order, ``on_done`` called as each finishes."""
+    return run_all([probe(t, options) for t in targets], workers, on_done)
