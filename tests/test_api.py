@@ -236,3 +236,25 @@ def test_waitress_refuses_an_oversized_body_before_reading_it(tmp_path: Path,
     finally:
         server.close()
         d.history.close()
+
+
+def test_the_rendered_status_follows_every_new_round_and_setting(tmp_path: Path,
+                                                                 ctx_factory: Callable[..., TrustContext]) -> None:
+    """/api/status is rendered once per round: never served stale after the round, the settings or the language
+    change."""
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    try:
+        client = api.create_app(d, TOKEN).test_client()
+        d.latest = daemon.Round(verdicts=[_verdict("ok.test", "ok")])
+        first = client.get("/api/status", headers=_auth()).get_json()
+        assert first["overall"] == "ok"
+        d.latest = daemon.Round(verdicts=[_verdict("corp.test", "intercepted", "corporate")])
+        assert client.get("/api/status", headers=_auth()).get_json()["overall"] == "intercepted"
+        d.update_settings({"allow": [{"interceptor": "Zscaler*"}]})
+        assert client.get("/api/status", headers=_auth()).get_json()["headline"]["allowed"] is True
+        fr = client.get("/api/status?lang=fr", headers=_auth()).get_json()
+        assert fr["results"][0]["advice"] != client.get("/api/status", headers=_auth()).get_json()["results"][0][
+            "advice"]
+    finally:
+        d.history.close()

@@ -45,6 +45,9 @@ ProtectSystem=strict
 ReadWritePaths=%h
 LockPersonality=yes
 MemoryMax=256M
+# glibc gives each thread (probe resolver, API workers) its own malloc arena; two are plenty for a prober and keep
+# a 1,000-site daemon's RSS near 87 MiB instead of ~130 (bench/run.py, daemon row)
+Environment=MALLOC_ARENA_MAX=2
 Nice=10
 
 [Install]

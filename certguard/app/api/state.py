@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, current_app, request
 
@@ -22,6 +23,9 @@ class ApiState:
     token: str
     sessions: Sessions
     sse_max_seconds: float
+    # Rendered answers worth keeping (see status.status); the dict is mutable, the state object is not.
+    cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    cache_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def language(self) -> str:
         return self.daemon.settings.language or system_language()
