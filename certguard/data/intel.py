@@ -25,13 +25,28 @@ def _pattern(raw: Any, where: str, src: str) -> IssuerPattern:
             raise DataError(src, f"{where}.{key} must be a string")
         try:
             return re.compile(value, re.IGNORECASE)
-        except re.error as exc:
-            raise DataError(src, f"{where}.{key}: bad regular expression ({exc})") from exc
+        except (re.error, OverflowError, RecursionError) as exc:
+            # re's parser recurses per group ("(" * 1000 exhausts the stack) and refuses a{99999999999} with an
+            # OverflowError: both are a bad pattern in the file, not a crash.
+            raise DataError(src, f"{where}.{key}: bad regular expression ({type(exc).__name__}: {exc})") from exc
 
     c = raw.get("c")
     if c is not None and not isinstance(c, str):
         raise DataError(src, f"{where}.c must be a string")
     return IssuerPattern(rx("cn"), rx("o"), c)
+
+
+# "unknown" is certguard's own label for an interceptor no entry names (an untrusted issuer that forges the host's
+# name): an entry that names it cannot be of unknown kind, and would read like certguard's own guess.
+DATA_KINDS = tuple(k for k in InterceptorKind if k is not InterceptorKind.UNKNOWN)
+
+
+def _kind(value: object, where: str, src: str) -> InterceptorKind:
+    kind = next((k for k in DATA_KINDS if k.value == value), None) if isinstance(value, str) else None
+    if kind is None:
+        kinds = ", ".join(k.value for k in DATA_KINDS)
+        raise DataError(src, f"{where}: kind must be one of {kinds} (got {datafiles.short_repr(value)})")
+    return kind
 
 
 def _parse(loaded: datafiles.Loaded) -> list[Interceptor]:
@@ -44,11 +59,7 @@ def _parse(loaded: datafiles.Loaded) -> list[Interceptor]:
         if not entry_id or not name:
             raise DataError(src, f"{where}: 'id' and 'name' are required")
         where = f"interceptor {entry_id}"
-        try:
-            kind = InterceptorKind(t.get("kind"))
-        except ValueError as exc:
-            kinds = ", ".join(k.value for k in InterceptorKind if k is not InterceptorKind.UNKNOWN)
-            raise DataError(src, f"{where}: kind must be one of {kinds}") from exc
+        kind = _kind(t.get("kind"), where, src)
         spkis = frozenset(datafiles.hex64(v, f"{where}.spki_sha256", src)
                           for v in datafiles.str_list(t, "spki_sha256", where, src))
         fps = frozenset(datafiles.hex64(v, f"{where}.sha256", src) for v in datafiles.str_list(t, "sha256", where, src))
@@ -77,11 +88,11 @@ def load(extra: Sequence[Path] = ()) -> IntelDB:
     """
     loaded = [datafiles.load_builtin("interceptors.toml"), *(datafiles.load_path(p) for p in extra)]
     entries: list[Interceptor] = []
+    seen: dict[str, str] = {}
     for doc in loaded:
-        entries.extend(_parse(doc))
-    seen: set[str] = set()
-    for e in entries:
-        if e.entry_id in seen:
-            raise DataError("intel", f"interceptor id {e.entry_id!r} is defined twice")
-        seen.add(e.entry_id)
+        for e in _parse(doc):
+            if e.entry_id in seen:
+                raise DataError(doc.source, f"interceptor id {e.entry_id!r} is already defined in {seen[e.entry_id]}")
+            seen[e.entry_id] = doc.source
+            entries.append(e)
     return IntelDB(tuple(entries), datafiles.combined_sha256(loaded), tuple(d.source for d in loaded))

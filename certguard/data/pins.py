@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
             bad_keys=resolve(datafiles.str_list(t, "bad_keys", where, src), where),
             confidence=_confidence(t, where, src),
             source=datafiles.opt_str(t, "source", where, src) or src,
-            date=str(t.get("date", "")),
+            date=_date(t, where, src),
             cas=tuple(_ca(cas, ref, where, src) for ref in datafiles.str_list(t, "cas", where, src)),
         ))
     return pinsets, keys
@@ -95,14 +96,20 @@ def load(extra: Sequence[Path] = ()) -> PinDB:
                  tuple(d.source for d in loaded))
 
 
-
-
 def _confidence(t: dict[str, object], where: str, src: str) -> str:
     """"medium" unless said otherwise: only a pinset Chrome itself enforces earns an alarm on its own."""
     value = t.get("confidence", "medium")
     if value not in CONFIDENCES:
         raise DataError(src, f"{where}: confidence must be one of {', '.join(CONFIDENCES)}")
     return str(value)
+
+
+def _date(t: dict[str, object], where: str, src: str) -> str:
+    """When the pinset was checked: a TOML date (``date = 2026-12-01``) or text, shown as written."""
+    value = t.get("date", "")
+    if not isinstance(value, str | datetime.date | datetime.time):  # datetime.datetime is a date
+        raise DataError(src, f"{where}: date must be a date (2026-12-01) or a string")
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _ca(cas: dict[str, CARoots], ref: str, where: str, src: str) -> CARoots:

@@ -29,7 +29,8 @@ def _valid_host(host: str) -> bool:
 
 
 def _port(text: str, what: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    # ASCII digits only: str.isdigit() is also true for '²', which int() refuses (a ValueError, not a ConfigError).
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise ConfigError(f"{what}: {text!r} is not a port number (1-65535)")
     return int(text)
 
@@ -131,26 +132,39 @@ def apply_overrides(targets: Sequence[Target], connect_to: Sequence[ConnectTo],
     return out
 
 
+# A site list is a list of sites to probe, one by one: 10,000 is already hours of probing. Far above that is a
+# wrong file (a 1,000,000-line list took 266 s and 8.3 GB before failing).
+MAX_SITES = 10_000
+
+
+def _too_many(source: str) -> DataError:
+    return DataError(source, f"lists more than {MAX_SITES} sites")
+
+
 def load_site_list(path: Path | None = None) -> list[Target]:
     """The shipped site list, or a user file: TOML ([[site]] host/port/sensitive) or one HOST[:PORT] per line
     with '#' comments.
 
     Raises:
-        DataError: unreadable or malformed file.
+        DataError: unreadable, larger than ``files.MAX_DATA_BYTES``, malformed, empty, or more than ``MAX_SITES``
+            sites. The message names the file, and the line (plain text) or the entry (TOML).
     """
     if path is None:
         return _from_toml(datafiles.load_builtin("sites.toml"))
+    raw = datafiles.read_bounded(path)
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(str(path), f"cannot read: {exc}") from exc
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(str(path), f"cannot read: not UTF-8 text ({exc})") from exc
     if path.suffix == ".toml" or "[[site]]" in text:
-        return _from_toml(datafiles.load_path(path))
-    targets = []
+        return _from_toml(datafiles.parse(str(path), raw))
+    targets: list[Target] = []
     for n, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
+        if len(targets) == MAX_SITES:
+            raise _too_many(f"{path}:{n}")
         try:
             targets.append(parse_target(line))
         except ConfigError as exc:
@@ -161,18 +175,31 @@ def load_site_list(path: Path | None = None) -> list[Target]:
 
 
 def _from_toml(loaded: datafiles.Loaded) -> list[Target]:
+    src = loaded.source
+    sites = datafiles.tables(loaded.doc, "site", src)
+    if len(sites) > MAX_SITES:
+        raise _too_many(src)
     out = []
-    for i, t in enumerate(datafiles.tables(loaded.doc, "site", loaded.source)):
+    for i, t in enumerate(sites):
         host = t.get("host")
-        port = t.get("port", 443)
+        port = t.get("port")
         sensitive = t.get("sensitive", False)
-        if not isinstance(host, str) or not isinstance(port, int) or not isinstance(sensitive, bool):
-            raise DataError(loaded.source, f"site[{i}]: needs host (string), port (integer), sensitive (bool)")
+        # bool is an int in Python: 'port = true' must not pass as port 1.
+        if (not isinstance(host, str) or not isinstance(sensitive, bool)
+                or (port is not None and (not isinstance(port, int) or isinstance(port, bool)))):
+            raise DataError(src, f"site[{i}]: needs host (string), port (integer), sensitive (bool)")
+        where = f"site[{i}] ({datafiles.short_repr(host)})"
         try:
             target = parse_target(host, sensitive)
         except ConfigError as exc:
-            raise DataError(loaded.source, f"site[{i}]: {exc}") from exc
-        out.append(replace(target, port=_port(str(port), f"site[{i}]")))
+            raise DataError(src, f"{where}: {exc}") from exc
+        if port is None:  # no 'port': the one in 'host' ("[::1]:8443"), else 443 (as on the command line)
+            port = target.port
+        # Compared as a number: str() of a TOML integer such as 0xfff… (4700 digits) raises a ValueError.
+        if not 0 < port < 65536:
+            raise DataError(src, f"{where}: port {port if abs(port) < 10**9 else '(huge)'} is not a port number "
+                                 "(1-65535)")
+        out.append(replace(target, port=port))
     if not out:
-        raise DataError(loaded.source, "lists no sites")
+        raise DataError(src, "lists no sites")
     return out
