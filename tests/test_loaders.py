@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import ctlog
+import pki
 import pytest
 from conftest import CheckRun
 
@@ -538,3 +539,15 @@ def test_describe_os_error(code: int, words: str) -> None:
 
 def test_describe_os_error_without_errno() -> None:
     assert files.describe_os_error(OSError("odd"), "/d/f") == "/d/f: odd"
+
+
+@pytest.mark.parametrize("args", [["inspect", "/dev/zero", "--host", "a.test"],
+                                  ["inspect", "CHAIN", "--host", "a.test", "--ct-logs", "/dev/zero"],
+                                  ["inspect", "CHAIN", "--host", "a.test", "--ca-bundle", "/dev/zero"]])
+def test_an_endless_file_is_refused_after_a_bounded_read(run_cli: Any, tmp_path: Path, args: list[str]) -> None:
+    """/dev/zero as a chain, a CT list or a CA bundle: one line, exit 2, never a hang or a memory blow-up."""
+    chain = tmp_path / "c.pem"
+    chain.write_bytes(pki.pem(pki.root("X").cert))
+    res = run_cli(*[str(chain) if a == "CHAIN" else a for a in args], "--no-device-store")
+    assert res.exit_code == 2 and res.stderr.startswith("certguard: error: /dev/zero: larger than")
+    assert "Traceback" not in res.output + res.stderr

@@ -34,10 +34,7 @@ def mozilla(ca_bundle: Path | None = None) -> AnchorSet:
         path, source = Path(certifi.where()), f"mozilla (certifi {certifi.__version__})"
     else:
         path, source = ca_bundle, f"ca-bundle {ca_bundle}"
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+    data = files.read_bounded(path, 16 << 20)  # certifi's bundle is ~290 KB; a user's may be larger, not unbounded
     # Per process, keyed by the file's exact content: the daemon and the API rebuild trust contexts (settings
     # changes, checks) and would otherwise parse the same ~120 roots and build the same Store each time. A file
     # that changed by one byte is another key.

@@ -9,9 +9,8 @@ from pathlib import Path
 import platformdirs
 
 from certguard import device
-from certguard.data import anchors, intel, pins
-from certguard.errors import DataError
-from certguard.judge.ctlog import CTLogList
+from certguard.data import anchors, files, intel, pins
+from certguard.judge.ctlog import MAX_LIST_BYTES, CTLogList
 from certguard.judge.signals import TrustContext
 
 CT_LIST_NAME = "ct_log_list.json"
@@ -38,11 +37,8 @@ def load_ct_logs(path: Path | None, directory: Path | None = None) -> CTLogList:
             raw = resources.files("certguard.pinned_roots").joinpath(CT_LIST_NAME).read_bytes()
             return CTLogList.from_json(raw, CT_SNAPSHOT)
         path = stored
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
-    return CTLogList.from_json(raw, str(path))
+    # bounded: a wrong path such as /dev/zero must not hang or exhaust memory
+    return CTLogList.from_json(files.read_bounded(path, MAX_LIST_BYTES), str(path))
 
 
 def load_trust_context(*, ca_bundle: Path | None = None, pin_files: Sequence[Path] = (),

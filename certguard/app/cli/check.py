@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from certguard.app.cli.common import context, done, emit, existing_file, target_options, trust_options
+from certguard.data.files import read_bounded
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
 from certguard.i18n import Translator
 from certguard.judge import certs
@@ -83,10 +84,7 @@ def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | 
         when = parse_iso(at) if at else datetime.now(UTC)
     except (ValueError, OverflowError) as exc:
         raise click.BadParameter(f"{at!r} is not an ISO-8601 time that certguard can use", param_hint="--at") from exc
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise click.FileError(str(file), exc.strerror or str(exc)) from exc
+    raw = read_bounded(file)  # bounded: a saved chain is kilobytes, /dev/zero must not hang
     # Raw DER blocks, judged exactly like a live probe's capture: same chain, same verdict.
     chain = certs.split_pem_or_der(raw, str(file))
     target = parse_target(host)
