@@ -13,9 +13,9 @@ from datetime import datetime
 
 from certguard.judge import certs
 from certguard.judge.findings import FindingId
-from certguard.judge.models import Finding, ProbeAttempt, ProbeFailure, Severity, Status, TLSInfo, Verdict
-from certguard.judge.rules import RuleId, decide
-from certguard.judge.signals import HistoryFacts, Signals, TrustContext, derive, f
+from certguard.judge.models import ProbeAttempt, ProbeFailure, Severity, Status, TLSInfo, Verdict
+from certguard.judge.rules import RuleId, decide, ex_root_finding
+from certguard.judge.signals import HistoryFacts, TrustContext, derive, f
 
 __all__ = ["HistoryFacts", "TrustContext", "analyze", "analyze_batch", "analyze_chain", "internal_error"]
 
@@ -75,7 +75,7 @@ def analyze_chain(host: str, port: int, chain_der: Sequence[bytes], ctx: TrustCo
         return replace(base, rule=RuleId.INTERNAL_ERROR.value, findings=(
             f(FindingId.INTERNAL_ERROR, Severity.WARNING, detail="no rule matched"), *s.malformed()))
     findings = [*decision.lead, *s.malformed(), *s.chain_shape(), *(s.ct.findings() if s.ct else ()),
-                *_distrusted(s), *decision.tail]
+                *ex_root_finding(FindingId.DISTRUSTED_ROOT, s.distrusted), *decision.tail]
     return replace(base, status=decision.status, severity=decision.severity, interceptor=decision.interceptor,
                    rule=decision.rule.value, findings=tuple(findings))
 
@@ -83,14 +83,6 @@ def analyze_chain(host: str, port: int, chain_der: Sequence[bytes], ctx: TrustCo
 def _anchor_sha(p: object) -> str | None:
     anchor = getattr(p, "anchor", None)
     return certs.fingerprint(anchor) if anchor is not None else None
-
-
-def _distrusted(s: Signals) -> tuple[Finding, ...]:
-    d = s.distrusted
-    if d is None:
-        return ()
-    return (f(FindingId.DISTRUSTED_ROOT, Severity.INFO, root=d.name, removed_in_certifi=d.removed_in_certifi,
-              sha256=d.sha256),)
 
 
 def internal_error(host: str, port: int, observed_at: datetime, exc: BaseException, *,

@@ -14,6 +14,7 @@ from datetime import timedelta
 from enum import Enum
 
 from certguard.judge import certs
+from certguard.judge.exroots import ExRoot
 from certguard.judge.findings import FindingId
 from certguard.judge.models import Finding, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status
 from certguard.judge.signals import Signals, f
@@ -202,12 +203,15 @@ def _public_tail(s: Signals) -> tuple[Finding, ...]:
               issuer=_issuer_of(s, m)),)
 
 
-def _legacy_finding(s: Signals) -> tuple[Finding, ...]:
-    via = s.public_via
-    if via is None:
+def ex_root_finding(fid: FindingId, root: ExRoot | None) -> tuple[Finding, ...]:
+    """LEGACY_ROOT / DISTRUSTED_ROOT: which root that left Mozilla's program the chain ends at, and since when."""
+    if root is None:
         return ()
-    return (f(FindingId.LEGACY_ROOT, Severity.INFO, root=via.name, removed_in_certifi=via.removed_in_certifi,
-              sha256=via.sha256),)
+    return (f(fid, Severity.INFO, root=root.name, removed_in_certifi=root.removed_in_certifi, sha256=root.sha256),)
+
+
+def _legacy_finding(s: Signals) -> tuple[Finding, ...]:
+    return ex_root_finding(FindingId.LEGACY_ROOT, s.public_via)
 
 
 def chain_changed(s: Signals) -> Decision | None:
