@@ -22,6 +22,7 @@ import pki
 import pytest
 from conftest import spki_of, write_intel
 from test_daemon import running
+from test_ui import login_url
 
 from certguard import __version__
 
@@ -264,7 +265,7 @@ def test_garbage_chain_is_a_verdict_not_a_traceback(tmp_path: Path, ca_bundle: P
 
 def test_judge_is_handed_to_the_running_daemon_and_lands_in_its_history(
         tmp_path: Path, public_issuing: pki.CA, ca_bundle: Path, antivirus: tuple[pki.CA, Path],
-        serve: Callable[..., Any]) -> None:
+        serve: Callable[..., Any], browser: Any) -> None:
     av, intel = antivirus
     genuine, forged = public_issuing.leaf(HOST), av.leaf(HOST)
     server = serve("tls", [genuine.cert, public_issuing.cert], genuine.key)
@@ -274,6 +275,16 @@ def test_judge_is_handed_to_the_running_daemon_and_lands_in_its_history(
     with running(data, "--interval", "3600", "--sites", str(sites), "--ca-bundle", str(ca_bundle), "--intel",
                  str(intel), "--no-device-store", "--timeout", "3") as d:
         d.wait_for(lambda s: s["checked_at"] is not None)
+        # control: before the browser has said anything, the site view shows no difference
+        page = browser.new_page()
+        try:
+            page.goto(login_url(data))
+            page.wait_for_selector("html[data-ready='1']")
+            page.goto(f"http://127.0.0.1:{d.port}/#/site/{HOST}/{server.port}")
+            page.wait_for_selector("h2 >> nth=1")
+            assert page.locator("section.difference").count() == 0
+        finally:
+            page.close()
         # The host itself judges with no trust options at all: only the daemon knows the test CA and the
         # interceptor, so a verdict naming "avtest" proves the daemon judged it.
         msg = {"type": "judge", "host": HOST, "port": server.port, "browser": "firefox",
@@ -288,6 +299,16 @@ def test_judge_is_handed_to_the_running_daemon_and_lands_in_its_history(
         assert any(e["culprit"] == "Test avtest" for e in d.json("/api/episodes")["episodes"])
         observed = d.json(f"/api/observed?host={HOST}")["observed"]
         assert observed[0]["difference"]["id"] == "BROWSER_PROBE_DIFFER"
+        # ... and the UI's site view says so, in the daemon's words (real Chromium)
+        page = browser.new_page()
+        try:
+            page.goto(login_url(data))
+            page.wait_for_selector("html[data-ready='1']")
+            page.goto(f"http://127.0.0.1:{d.port}/#/site/{HOST}/{server.port}")
+            page.wait_for_selector("section.difference", timeout=15_000)
+            assert observed[0]["difference"]["message"] in page.inner_text("section.difference")
+        finally:
+            page.close()
         # the endpoint refuses what the host would refuse, and needs the token
         status, _, _ = d.request("POST", "/api/observed", body=b'{"host": "x y", "chain": ["AA=="]}',
                                  headers={"Content-Type": "application/json"})

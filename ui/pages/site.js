@@ -2,7 +2,7 @@
 import {el} from "../lib/dom.js";
 import {t} from "../lib/i18n.js";
 import {siteLabel, when} from "../lib/format.js";
-import {api} from "../lib/api.js";
+import {api, withLang} from "../lib/api.js";
 import {state} from "../lib/state.js";
 import {badge, failureText, hostText} from "../lib/widgets.js";
 
@@ -43,8 +43,15 @@ async function render(host = "", port = "443") {
   const heading = el("h1", {tabindex: "-1", class: "host"}, hostText(siteLabel(host, port)));
   if (!r) return [heading, el("p", {text: t("ui.no_results")})];
   const hist = await api(`/api/history?host=${encodeURIComponent(host)}`);
+  // What the browser companion saw for this host; the daemon decided whether it differs from its own probe.
+  const seen = await api(withLang(`/api/observed?host=${encodeURIComponent(host)}`));
+  const diff = (seen.observed || []).map((o) => o.difference).find((d) => d);
   const out = [el("p", {}, el("a", {href: "#/sites", text: "← " + t("ui.nav.sites")})), heading,
     el("p", {class: "site-status"}, badge(r.status), " ", el("span", {class: "muted", text: when(r.observed_at)}))];
+  if (diff) {
+    out.push(el("section", {class: "difference", role: "note"},
+      el("h2", {text: t("ui.popup.difference")}), el("p", {text: diff.message})));
+  }
   if (r.interceptor) {
     out.push(el("p", {class: "who"}, el("strong", {text: t("ui.who") + " "}), r.interceptor.name, " — ",
       t(`kind.${r.interceptor.kind}`), ` (${t(`match.${r.interceptor.match}`)})`));
