@@ -103,7 +103,11 @@ def chromium(profile: Path, home: Path) -> Iterator[Any]:
 def service_worker(ctx: Any) -> Any:
     def found() -> Any:
         return next((w for w in ctx.service_workers if EXTENSION_ID in w.url), None)
-    worker = wait_until(found, what="the extension's service worker")
+    if found() is None:
+        # An MV3 worker runs only while it has events to handle: on a loaded machine Chromium may have stopped it
+        # again before we look. Opening a tab is an event its listeners get (tabs.onUpdated), which starts it.
+        ctx.new_page().goto("about:blank")
+    worker = wait_until(found, timeout=60.0, what="the extension's service worker")
     wait_until(lambda: worker.evaluate("globalThis.certguardReady === true"), what="listeners registered")
     return worker
 
