@@ -281,11 +281,11 @@ def test_the_network_context_comes_from_local_files(tmp_path: Path) -> None:
     (tmp_path / "etc").mkdir()
     (tmp_path / "proc/net/route").write_text(
         "Iface\tDestination\tGateway \tFlags\n"
-        "wlan0\t0002A8C0\t00000000\t0001\n"
-        "eth0\t00000000\t0202000A\t0003\n")
-    (tmp_path / "etc/resolv.conf").write_text("# comment\nnameserver 10.0.2.3\nnameserver ::1\nsearch lan\n")
+        "wlan0\t000200C0\t00000000\t0001\n"
+        "eth0\t00000000\t010200C0\t0003\n")
+    (tmp_path / "etc/resolv.conf").write_text("# comment\nnameserver 192.0.2.53\nnameserver ::1\nsearch lan\n")
     ctx = report.network_context(tmp_path)
-    assert (ctx["interface"], ctx["gateway"], ctx["resolvers"]) == ("eth0", "10.0.2.2", ["10.0.2.3", "::1"])
+    assert (ctx["interface"], ctx["gateway"], ctx["resolvers"]) == ("eth0", "192.0.2.1", ["192.0.2.53", "::1"])
     # control: without the files certguard says it does not know, and invents nothing
     bare = report.network_context(tmp_path / "nothing")
     assert (bare["interface"], bare["gateway"], bare["resolvers"]) == (None, None, [])

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify
 
 from certguard.app import lab
-from certguard.app.api.state import api_state
+from certguard.app.api.state import api_state, json_body
 
 bp = Blueprint("lab", __name__)
 _RUNNING = threading.Lock()
@@ -25,10 +25,7 @@ def scenarios() -> Response:
 
 @bp.post("/api/lab/run")
 def run() -> Response:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # JSON nested thousands deep: the client's mistake, never a 500
-        abort(400, "the JSON is nested too deeply")
+    body = json_body()
     scenario_id = body.get("id") if isinstance(body, dict) else None
     if not isinstance(scenario_id, str) or scenario_id not in lab.BY_ID:
         abort(400, f"'id' must be one of {', '.join(lab.BY_ID)}")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify
 
-from certguard.app.api.state import api_state
+from certguard.app.api.state import api_state, json_body
 
 bp = Blueprint("settings", __name__)
 
@@ -16,10 +16,7 @@ def get_settings() -> Response:
 
 @bp.put("/api/settings")
 def put_settings() -> Response:
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # JSON nested thousands deep: the client's mistake, never a 500
-        abort(400, "the JSON is nested too deeply")
+    body = json_body()
     if not isinstance(body, dict):
         abort(400, "a JSON object is required")
     # Saved first, then in effect: a setting that could not be written is not live either.

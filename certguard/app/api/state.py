@@ -38,6 +38,15 @@ class ApiState:
         return Translator(lang)
 
 
+def json_body() -> object:
+    """The request's JSON (None when absent or not JSON). JSON nested thousands deep is the client's mistake:
+    a 400, never a 500."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        abort(400, "the JSON is nested too deeply")
+
+
 def api_state() -> ApiState:
     state = current_app.extensions[_KEY]
     assert isinstance(state, ApiState)
