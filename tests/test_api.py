@@ -178,6 +178,8 @@ def test_deep_json_is_a_400_and_a_full_house_of_listeners_a_503(app: tuple[Flask
     deep = "[" * 5000 + "]" * 5000
     resp = client.put("/api/settings", data=deep, content_type="application/json", headers=_auth())
     assert resp.status_code == 400
+    for path in ("/api/observed", "/api/lab/run"):  # every JSON endpoint
+        assert client.post(path, data=deep, content_type="application/json", headers=_auth()).status_code == 400
     shallow = client.put("/api/settings", json={"quiet": True}, headers=_auth())
     assert shallow.status_code == 200 and body(shallow)["quiet"] is True  # control
     streams = [client.get("/api/events", headers=_auth(), buffered=False) for _ in range(16)]

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from certguard.app.api.state import api_state
+from certguard.app.api.state import api_state, json_body
 from certguard.app.nativehost import ProtocolError, observation_doc, parse_request
 from certguard.watch.companion import Observation, ProbeCache, RateLimited, observe
 from certguard.watch.pipeline import Pipeline
@@ -54,7 +54,7 @@ def _companion() -> _Companion:
 
 @bp.post("/api/observed")
 def observed() -> Response:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         abort(400, "a JSON object is required")
     try:
