@@ -6,6 +6,7 @@ Each rule that keeps it from being abused is shown to refuse the abuse and to le
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -220,7 +221,14 @@ def test_waitress_refuses_an_oversized_body_before_reading_it(tmp_path: Path,
                       notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
     server = create_server(api.create_app(d, TOKEN), host="127.0.0.1", port=0, max_request_body_size=api.MAX_BODY)
     port = server.socket.getsockname()[1]  # type: ignore[union-attr]
-    threading.Thread(target=server.run, daemon=True).start()
+
+    def serve() -> None:
+        # waitress has no stop(): closing the server under its loop makes the loop's select() fail with EBADF
+        with contextlib.suppress(OSError, ValueError):
+            server.run()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.putrequest("POST", "/api/check")
@@ -237,6 +245,7 @@ def test_waitress_refuses_an_oversized_body_before_reading_it(tmp_path: Path,
         ok.close()
     finally:
         server.close()
+        thread.join(timeout=10)
         d.history.close()
 
 

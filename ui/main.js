@@ -8,6 +8,7 @@ import {api, Unauthorised, withLang} from "./lib/api.js";
 import {state} from "./lib/state.js";
 import {hooks, markChecking} from "./lib/actions.js";
 import {announce} from "./lib/widgets.js";
+import {consentNotice} from "./lib/consent.js";
 import {PAGES} from "./pages/index.js";
 
 const ONE_OFF_LANG = "certguard.lang";  // `certguard ui --lang xx`: this window only (sessionStorage)
@@ -56,7 +57,12 @@ async function route() {
     content = [el("h1", {tabindex: "-1", text: t("ui.error_title")}), el("p", {text: t("ui.error_detail", {detail: e.message})})];
   }
   const keep = focusedId();
-  main.replaceChildren(...[content].flat(Infinity).filter(Boolean));
+  const nodes = [content].flat(Infinity).filter(Boolean);
+  // The first-run notice goes after the page's heading and first block (on Status, the verdict and what to do),
+  // so that it never pushes the safety advice off a phone's first screen.
+  const notice = consentNotice(state.status);
+  if (notice) nodes.splice(Math.min(2, nodes.length), 0, notice);
+  main.replaceChildren(...nodes);
   for (const node of main.querySelectorAll("[data-left]")) {  // CSP forbids inline styles in markup; set them here
     node.style.left = node.dataset.left + "%";
     if (node.dataset.width) node.style.width = node.dataset.width + "%";

@@ -95,6 +95,8 @@ class Daemon:
         # What was last known survives a restart: the UI has something to show, and an interception that is still
         # going on is not announced again as new.
         self.latest = Round(verdicts=self.history.latest())
+        # An empty history: certguard's first run here, when the UI says once that probing is visible (consent).
+        self.first_run = not self.latest.verdicts
         self.stop = threading.Event()
         self.trigger = threading.Event()
         self._round_lock = threading.Lock()

@@ -13,6 +13,8 @@ from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import LANGUAGES
 from certguard.watch.notify import AllowRule
 
+CONSENT_ANSWERS = (None, "continue", "low_profile")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -22,11 +24,13 @@ class Settings:
     low_profile: bool = False
     sites: tuple[str, ...] = ()  # empty: the built-in list (or --sites)
     allow: tuple[AllowRule, ...] = ()
+    # The first-run answer to "probing is visible to your network operator": None until the user answered.
+    consent: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"interval": self.interval, "language": self.language, "quiet": self.quiet,
                 "low_profile": self.low_profile, "sites": list(self.sites),
-                "allow": [r.to_dict() for r in self.allow]}
+                "allow": [r.to_dict() for r in self.allow], "consent": self.consent}
 
     def updated(self, changes: dict[str, Any]) -> Settings:
         """A copy with ``changes`` applied and validated.
@@ -34,7 +38,7 @@ class Settings:
         Raises:
             SettingsError: unknown key or a value of the wrong kind.
         """
-        unknown = set(changes) - {"interval", "language", "quiet", "low_profile", "sites", "allow"}
+        unknown = set(changes) - {"interval", "language", "quiet", "low_profile", "sites", "allow", "consent"}
         if unknown:
             names = ", ".join(sorted(unknown))
             raise SettingsError(f"unknown setting(s): {names}", "ui.settings.err_unknown", names=names)
@@ -66,6 +70,11 @@ class Settings:
                 except ConfigError as exc:
                     raise SettingsError(str(exc), "ui.settings.err_site", site=s) from exc
             new = replace(new, sites=tuple(s.strip() for s in sites if s.strip()))
+        if "consent" in changes:
+            if changes["consent"] not in CONSENT_ANSWERS:
+                raise SettingsError("consent must be one of continue, low_profile (or null: not asked yet)",
+                                    "ui.settings.err_consent")
+            new = replace(new, consent=changes["consent"])
         if "allow" in changes:
             if not isinstance(changes["allow"], list):
                 raise SettingsError("allow must be a list of rules", "ui.settings.err_allow")

@@ -17,9 +17,21 @@ async function render(focus) {
   const out = [title("ui.nav.device"), el("p", {class: "lead", text: t("ui.device_intro")})];
   if (!doc.available) return out.concat(el("p", {text: t("ui.device_unavailable")}));
   const s = doc.summary;
-  out.push(el("p", {class: "summary", text: t("audit.summary", Object.assign({trusted: s.trusted_interceptors}, s))}));
   const shown = doc.roots.filter((r) => r.verdict !== "expected" && !r.distribution);
-  if (!shown.length) out.push(el("p", {class: "good"}, icon("ok"), " ", t("ui.device_clean")));
+  // The headline and the counts describe the cards below (the audit's verdicts, counted as shown): roots hidden
+  // as Mozilla's or as the distribution's outdated copy are the two lines at the end, not numbers up here.
+  const interceptors = shown.filter((r) => r.verdict === "interceptor");
+  const trusted = interceptors.some((r) => r.locations.some((loc) => loc.trust === "trusted"));
+  const extra = shown.length - interceptors.length;
+  if (shown.length) {
+    const key = trusted ? "ui.device.headline.trusted_interceptor" : interceptors.length ? "ui.device.headline.interceptor"
+      : "ui.device.headline.extra";
+    out.push(el("h2", {id: "device-headline", class: `device-headline device-headline--${trusted || interceptors.length ? "bad" : "warn"}`},
+      icon(interceptors.length ? "intercepted" : "warning"), " ", t(key)));
+    out.push(el("p", {class: "summary", text: t("ui.device.counts", {interceptors: interceptors.length, extra})}));
+  } else {
+    out.push(el("p", {class: "good", id: "device-headline"}, icon("ok"), " ", t("ui.device_clean")));
+  }
   for (const r of shown) {
     out.push(el("article", {class: `root root--${r.verdict}${focus === r.sha256 ? " focused" : ""}`, id: `root-${r.sha256}`},
       el("h2", {tabindex: "-1"}, icon(r.verdict === "interceptor" ? "intercepted" : "warning"), " ", plainTitle(r)),

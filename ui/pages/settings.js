@@ -63,6 +63,16 @@ async function saveSettings(event) {
   return undefined;
 }
 
+// With no sites of its own the daemon checks its --sites file or the built-in list: say which (the daemon computed
+// it), so an empty box does not read as "nothing is watched".
+function watched(s) {
+  if (s.sites.length || !s.watched) return null;
+  return el("div", {id: "watched", class: "help"},
+    el("p", {text: t("ui.settings.watched", {count: s.watched.length})}),
+    el("ul", {class: "watched"}, s.watched.map((label) => el("li", {text: label}))),
+    s.skipped && s.skipped.length ? el("p", {text: t("ui.settings.skipped", {sites: s.skipped.join(", ")})}) : null);
+}
+
 async function render() {
   const s = await api("/api/settings");
   const rules = el("ul", {id: "rules", class: "rules"}, s.allow.map(ruleRow));
@@ -82,6 +92,7 @@ async function render() {
       el("textarea", {id: "sites", name: "sites", rows: "6", "aria-describedby": "sites-help", spellcheck: "false"},
         s.sites.join("\n")),
       el("p", {id: "sites-help", class: "help", text: t("ui.settings.sites_help")}),
+      watched(s),
       el("div", {class: "check"}, el("input", {id: "low_profile", name: "low_profile", type: "checkbox", checked: s.low_profile,
         "aria-describedby": "low-help"}), el("label", {for: "low_profile", text: t("ui.settings.low_profile")})),
       el("p", {id: "low-help", class: "help warn", text: t("ui.settings.low_profile_help")})),

@@ -64,7 +64,10 @@ async function render(host = "", port = "443") {
   out.push(el("h2", {text: t("ui.chain.title")}));
   out.push(r.chain.length ? el("ol", {class: "chain"}, r.chain.map((c, i) => certCard(c, i, r)))
     : el("p", {text: failureText(r)}));
-  out.push(el("h2", {text: t("ui.checks")}), el("ul", {},
+  // No chain, no chain checks: a blocked or unreachable site's anchors, pins and CT were never looked at, so the
+  // section says why instead of listing checks that did not happen.
+  out.push(el("h2", {text: t("ui.checks")}), !r.chain.length ? el("p", {class: "checks-failure"}, failureText(r),
+    r.address ? [" ", t("ui.address", {address: r.address})] : null) : el("ul", {class: "checks"},
     el("li", {text: r.public_anchor ? t("ui.anchor_public", {name: r.public_anchor_subject || r.public_anchor})
                                     : t("ui.anchor_none")}),
     r.device_anchor ? el("li", {text: t("ui.anchor_device", {name: r.device_anchor_subject || r.device_anchor})}) : null,

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, jsonify
 
 from certguard.app.api.state import api_state, json_body
+from certguard.errors import CertguardError
 
 bp = Blueprint("settings", __name__)
 
 
+def _with_watched(doc: dict[str, Any]) -> dict[str, Any]:
+    """The settings plus what the daemon actually checks: with no sites of their own that is the --sites file or
+    the built-in list, which an empty text box would hide. Computed by the daemon (its own base_targets), so the page
+    shows the very list a round probes, less the sensitive sites when low-profile mode skips them."""
+    d = api_state().daemon
+    settings = d.settings
+    try:
+        targets = d.base_targets(settings)
+    except CertguardError:  # the --sites file went away or broke: the next round reports it; show no list
+        return doc | {"watched": None, "skipped": []}
+    return doc | {"watched": [t.label for t in targets if not (settings.low_profile and t.sensitive)],
+                  "skipped": [t.label for t in targets if settings.low_profile and t.sensitive]}
+
+
 @bp.get("/api/settings")
 def get_settings() -> Response:
-    return jsonify(api_state().daemon.settings.to_dict())
+    return jsonify(_with_watched(api_state().daemon.settings.to_dict()))
 
 
 @bp.put("/api/settings")
@@ -20,4 +37,4 @@ def put_settings() -> Response:
     if not isinstance(body, dict):
         abort(400, "a JSON object is required")
     # Saved first, then in effect: a setting that could not be written is not live either.
-    return jsonify(api_state().daemon.update_settings(body).to_dict())
+    return jsonify(_with_watched(api_state().daemon.update_settings(body).to_dict()))

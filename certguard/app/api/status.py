@@ -12,7 +12,7 @@ from certguard import __version__
 from certguard.app.api.state import api_state
 from certguard.app.render import audit_document
 from certguard.i18n import Translator
-from certguard.judge.models import iso
+from certguard.judge.models import Status, iso
 
 if TYPE_CHECKING:
     from certguard.watch.daemon import Daemon, Round
@@ -48,7 +48,9 @@ def status() -> Response:
                        "checked_at": iso(rnd.checked_at) if rnd.checked_at else None,
                        "network": rnd.network, "running": rnd.running, "version": __version__,
                        "language": state.language(), "notifications": d.notifier_name,
-                       "problem": d.problem, "results": _results(tr, d, rnd)}).encode()
+                       "problem": d.problem, "results": _results(tr, d, rnd),
+                       # first run, not answered yet: the page says once that probing is visible (OONI's step)
+                       "consent_needed": d.first_run and settings.consent is None}).encode()
     with state.cache_lock:
         state.cache[("status", tr.lang)] = (rnd, settings, d.problem, body)
     return Response(body, mimetype="application/json")
@@ -70,7 +72,50 @@ def history() -> Response:
 
 @bp.get("/api/episodes")
 def episodes() -> Response:
-    return jsonify({"episodes": [e.to_dict() for e in api_state().daemon.history.episodes()]})
+    daemon = api_state().daemon
+    return jsonify({"episodes": [e.to_dict() for e in daemon.history.episodes()], "periods": _periods(daemon)})
+
+
+_PERIOD_STATUSES = (Status.BLOCKED.value, Status.CAPTIVE_PORTAL.value)
+
+
+def _periods(daemon: Daemon) -> list[dict[str, Any]]:
+    """Blocking and captive-portal periods, per network, from the per-site history rows (episodes cover only the
+    alarming statuses). A site's run of such rows on a network starts at its first row's first_seen and ends when
+    that site next got another answer on that network; with no later row there it is still going on, unless the
+    site was checked on another network since (then it ends at its own last_seen: we left that network). Sites whose
+    periods on one network and status overlap are merged into one period naming all of them."""
+    spans: dict[tuple[str, str], list[list[Any]]] = {}
+    for v in daemon.latest.verdicts:
+        label = v.host if v.port == 443 else f"{v.host}:{v.port}"
+        rows = sorted((r for r in daemon.history.history(v.host) if r.get("port", 443) == v.port),
+                      key=lambda r: str(r["first_seen"]))
+        for i, row in enumerate(rows):
+            if row.get("status") not in _PERIOD_STATUSES or (
+                    i and rows[i - 1].get("status") == row["status"] and rows[i - 1]["network"] == row["network"]):
+                continue  # not a period, or the continuation of the one started above
+            j = i + 1
+            while j < len(rows) and rows[j]["network"] == row["network"] and rows[j].get("status") == row["status"]:
+                j += 1
+            last = rows[j - 1]["last_seen"]
+            later_here = [r for r in rows[j:] if r["network"] == row["network"]]
+            end = later_here[0]["first_seen"] if later_here else (last if j < len(rows) else None)
+            spans.setdefault((row["network"], row["status"]), []).append([row["first_seen"], last, end, {label}])
+    out = []
+    for (network, status), items in spans.items():
+        merged: list[list[Any]] = []
+        # ISO times with one format sort as text; an ongoing period (end None) reaches past everything
+        for item in sorted(items, key=lambda x: str(x[0])):
+            top = merged[-1] if merged else None
+            if top is not None and (top[2] is None or str(item[0]) <= str(top[2])):
+                top[1] = max(str(top[1]), str(item[1]))
+                top[2] = None if top[2] is None or item[2] is None else max(str(top[2]), str(item[2]))
+                top[3] |= item[3]
+            else:
+                merged.append([item[0], item[1], item[2], set(item[3])])
+        out += [{"network": network, "status": status, "culprit": None, "kind": None, "hosts": sorted(m[3]),
+                 "started_at": m[0], "last_seen": m[1], "ended_at": m[2]} for m in merged]
+    return sorted(out, key=lambda p: str(p["started_at"]), reverse=True)
 
 
 def _signed_sites(daemon: Daemon, per_site: int = 50) -> dict[str, list[str]]:
