@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pki
 
+from certguard.device.network import current_network
 from certguard.judge import certs
 from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Target, Verdict
 from certguard.probe.tls import ProbeOptions, fetch_chain
-from certguard.watch.daemon import linux_network
 from certguard.watch.history import History
 
 START_TIMEOUT = 120.0
@@ -134,7 +134,7 @@ def write_year(path: Path, port: int, sites: int) -> tuple[int, int]:
     forged = (certs.cert_info(qaznet.leaf("*.bench.test").cert),)
     match = InterceptorMatch("kz-qaznet", "Qaznet Trust Network", InterceptorKind.STATE, "KZ", MatchStrength.SPKI,
                              forged[0].sha256, ())
-    home, cafe = linux_network(), "wlan0 via 192.0.2.1"
+    home, cafe = current_network().key, "wlan0 via 192.0.2.1 ssid Café"
     h = History(path)
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=365)
     try:

@@ -11,12 +11,16 @@ from importlib import resources
 from typing import Any
 
 from certguard.errors import ConfigError
-from certguard.judge.models import Finding, Status, Verdict
+from certguard.judge.findings import FindingId
+from certguard.judge.models import Finding, InterceptorMatch, Status, Verdict
 
 LANGUAGES = ("en", "fr", "ru", "kk")
 # Statuses with advice of their own when no known interceptor is named (``advice.<status>``).
 STATUS_ADVICE = frozenset({Status.CAPTIVE_PORTAL, Status.SUSPICIOUS, Status.BLOCKED, Status.MISCONFIGURED})
 DEFAULT = "en"
+# Findings whose ``name`` evidence is an interceptor entry's name (the others' ``name`` is a pinned key's).
+_NAMED_INTERCEPTOR: frozenset[str] = frozenset({FindingId.KNOWN_STATE_INTERCEPTOR, FindingId.KNOWN_INTERCEPTOR,
+                                                FindingId.INTERCEPTOR_NAME_MATCH, FindingId.STATE_CA_LEGITIMATE})
 
 
 @cache
@@ -45,6 +49,13 @@ def system_language() -> str:
     return DEFAULT
 
 
+@cache
+def _intel_ids() -> dict[str, str]:
+    """English interceptor name (as in ``pinned_roots/interceptors.toml``) → its entry id, from the catalog's
+    ``intel.<id>`` keys: for texts that kept only the name (episodes, finding evidence, older records)."""
+    return {text: key.removeprefix("intel.") for key, text in catalog(DEFAULT).items() if key.startswith("intel.")}
+
+
 class _Missing(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
@@ -60,8 +71,29 @@ class Translator:
         text = self._cat.get(key) or self._en.get(key) or key
         return text.format_map(_Missing({**params}))
 
+    def intel_name(self, entry_id: str | None, name: str) -> str:
+        """An intel entry's name in this language (``intel.<id>``), else the data file's own ``name``.
+
+        The English catalog text must still be the data file's name: an entry an updated intel file renamed (or a
+        user's ``--intel`` entry that reuses an id) shows its own words, never a stale translation, a key or "?"."""
+        key = f"intel.{entry_id}"
+        if entry_id is None or self._en.get(key) != name:
+            return name
+        return self._cat.get(key) or name
+
+    def interceptor_name(self, m: InterceptorMatch) -> str:
+        """What a person reads for a matched interceptor (machine outputs keep ``m.name``)."""
+        return self.intel_name(m.entry_id, m.name)
+
+    def known_name(self, name: str) -> str:
+        """A text that may be an interceptor's English name with no id beside it (an episode's culprit, a finding's
+        evidence): localized when it is one, else unchanged (an issuer's DN, a status)."""
+        return self.intel_name(_intel_ids().get(name), name)
+
     def finding(self, f: Finding) -> str:
         ev: dict[str, object] = dict(f.evidence_dict)
+        if f.id in _NAMED_INTERCEPTOR and isinstance(ev.get("name"), str):
+            ev["name"] = self.known_name(str(ev["name"]))
         if "match" in ev:
             ev["match"] = self(f"match.{ev['match']}")
         if "kind" in ev:
@@ -73,7 +105,13 @@ class Translator:
     def messages(self, v: Verdict) -> dict[str, str]:
         return {f.id: self.finding(f) for f in v.findings}
 
-    def advice(self, v: Verdict) -> str | None:
+    def advice(self, v: Verdict, many: bool = False) -> str | None:
+        """What to do about ``v``; ``many``: said of several sites at once ("these sites"), where the advice names
+        the site (``advice.<x>.many``)."""
         if v.interceptor is not None:
-            return self(f"advice.{v.interceptor.kind.value}")
-        return self(f"advice.{v.status.value}") if v.status in STATUS_ADVICE else None
+            key = f"advice.{v.interceptor.kind.value}"
+        elif v.status in STATUS_ADVICE:
+            key = f"advice.{v.status.value}"
+        else:
+            return None
+        return self(f"{key}.many" if many and f"{key}.many" in self._en else key)

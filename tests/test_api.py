@@ -269,3 +269,30 @@ def test_the_rendered_status_follows_every_new_round_and_setting(tmp_path: Path,
             "advice"]
     finally:
         d.history.close()
+
+
+def test_advice_for_several_sites_says_these_sites(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
+    """The Status page's advice speaks of every site sharing the headline's cause: "these sites" for two blocked
+    sites, "this site" for one (the control), in each language that words it."""
+    from certguard.i18n import Translator
+
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings())
+    try:
+        client = api.create_app(d, TOKEN).test_client()
+        fr = Translator("fr")
+        d.latest = daemon.Round(verdicts=[_verdict("a.test", "blocked"), _verdict("b.test", "blocked"),
+                                          _verdict("c.test", "ok")])
+        doc = client.get("/api/status?lang=fr", headers=_auth()).get_json()
+        assert doc["headline"]["sites"] == 2
+        assert doc["headline"]["advice"] == fr("advice.blocked.many") and doc["headline"]["advice"].startswith("Ces")
+        d.latest = daemon.Round(verdicts=[_verdict("a.test", "blocked"), _verdict("c.test", "ok")])
+        doc = client.get("/api/status?lang=fr", headers=_auth()).get_json()
+        assert doc["headline"]["sites"] == 1 and doc["headline"]["advice"] == fr("advice.blocked")
+        # A kind without a plural wording keeps its one text for any number of sites.
+        d.latest = daemon.Round(verdicts=[_verdict("a.test", "intercepted", "antivirus"),
+                                          _verdict("b.test", "intercepted", "antivirus")])
+        doc = client.get("/api/status", headers=_auth()).get_json()
+        assert doc["headline"]["sites"] == 2 and doc["headline"]["advice"] == Translator("en")("advice.antivirus")
+    finally:
+        d.history.close()

@@ -25,12 +25,22 @@ import servers
 from conftest import connect_to
 
 from certguard.data.targets import ConnectTo, apply_overrides, parse_target
+from certguard.device.network import Link, Network
 from certguard.errors import ConfigError
 from certguard.i18n import Translator
 from certguard.judge import certs
 from certguard.judge.analyze import TrustContext, analyze_chain
 from certguard.judge.findings import FindingId
-from certguard.judge.models import CertInfo, InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict
+from certguard.judge.models import (
+    CertInfo,
+    InterceptorKind,
+    InterceptorMatch,
+    MatchStrength,
+    Severity,
+    Status,
+    Target,
+    Verdict,
+)
 from certguard.probe import tls as probe
 from certguard.watch import daemon, notify, service
 from certguard.watch import history as store
@@ -220,11 +230,49 @@ def test_settings_validation_and_bad_file(tmp_path: Path) -> None:
 
 # ---- network change and the schedule (in-process) ------------------------------------------------------------------
 
+@pytest.mark.parametrize("ask_first", [True, False])
+def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
+        tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any], ctx_factory: Callable[..., TrustContext],
+        ask_first: bool) -> None:
+    leaf = public_issuing.leaf(HOST)
+    srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
+    rounds: list[float] = []
+
+    def targets(s: daemon.Settings) -> list[Target]:
+        rounds.append(time.monotonic())
+        return apply_overrides([parse_target(HOST)], [ConnectTo.parse(connect_to(HOST, srv))], [])
+
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2), base_targets=targets,
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(interval=3600),
+                      ask_first=ask_first)
+    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
+    t.start()
+    try:
+        time.sleep(1.0)
+        if ask_first:
+            assert d.awaiting_consent and rounds == [] and d.latest.checked_at is None, "nothing before the answer"
+            d.update_settings({"consent": "low_profile", "low_profile": True})
+            assert not d.awaiting_consent
+        else:  # control: the CLI's daemon starts at once, as before
+            assert not d.awaiting_consent and rounds
+        deadline = time.monotonic() + 10
+        while d.latest.checked_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert d.latest.checked_at is not None and d.latest.verdicts[0].status is Status.OK
+    finally:
+        d.stop.set()
+        d.trigger.set()
+        t.join(timeout=10)
+        d.history.close()
+    assert not t.is_alive()
+
+
 def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
                                          ctx_factory: Callable[..., TrustContext]) -> None:
     leaf = public_issuing.leaf(HOST)
     srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
-    net = ["wlan0 via gw-cafe"]
+    # Same interface and gateway, another Wi-Fi: a move all the same (many home networks use one gateway).
+    net = [Network((Link("wlan0", "192.168.1.1", "wifi", "CafeNet"),))]
     sent: list[str] = []
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
                       base_targets=lambda s: apply_overrides([parse_target(HOST)],
@@ -237,12 +285,16 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
         deadline = time.monotonic() + 10
         while d.latest.checked_at is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via gw-cafe" and d.latest.verdicts[0].status is Status.OK
-        net[0] = "wlan0 via gw-office"
-        while d.latest.network != net[0] and time.monotonic() < deadline:
+        assert d.latest.network == "wlan0 via 192.168.1.1 ssid CafeNet" and d.latest.verdicts[0].status is Status.OK
+        net[0] = Network((Link("wlan0", "192.168.1.1", "wifi", "Office"),))
+        while d.latest.network != net[0].key and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via gw-office", "the move to another network was not noticed"
+        assert d.latest.network == "wlan0 via 192.168.1.1 ssid Office", "the move to another network was not noticed"
         assert d.history.count() == 2
+        # What each key stood for is remembered, to name it for people later.
+        known = dict(d.history.networks())
+        assert set(known) == {net[0].key, "wlan0 via 192.168.1.1 ssid CafeNet"}
+        assert Network.from_dict(known[net[0].key]) == net[0] and d.current_network() == net[0]
     finally:
         d.stop.set()
         d.trigger.set()

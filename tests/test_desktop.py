@@ -13,6 +13,7 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -110,9 +111,12 @@ def test_window_starts_a_daemon_in_process_and_shows_interception(tmp_path: Path
     qaznet = pki.root("Qaznet Trust Network", c="KZ")
     forged = qaznet.leaf(HOST)
     evil = serve("tls", [forged.cert], forged.key)
-    data = tmp_path / "data"
-    png = ARTIFACTS / "window-intercepted.png"
     ARTIFACTS.mkdir(exist_ok=True)
+    # The user answered (settings.json): the window's daemon checks, and shows the interception.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "settings.json").write_text('{"consent": "continue"}')
+    png = ARTIFACTS / "window-intercepted.png"
     png.unlink(missing_ok=True)
     out = ui("--data-dir", str(data), *watch_args(tmp_path, HOST, evil, ca_bundle), "--lang", "kk",
              "--screenshot", str(png), env=OFFSCREEN)
@@ -123,6 +127,17 @@ def test_window_starts_a_daemon_in_process_and_shows_interception(tmp_path: Path
     token = (data / "api.token").read_text()
     assert token not in out.stdout + out.stderr
     assert not (data / "api.json").exists(), "closing the window stopped the in-process daemon"
+    # Control (after: the loopback server lives 30 s at most, and probing nothing needs none): first run, nothing
+    # answered yet: the window's daemon probes nothing before the consent notice is answered.
+    waiting = tmp_path / "first-run"
+    png = ARTIFACTS / "window-first-run.png"
+    out = ui("--data-dir", str(waiting), *watch_args(tmp_path, HOST, evil, ca_bundle), "--screenshot", str(png),
+             env=OFFSCREEN)
+    assert out.returncode == 0, out.stderr
+    assert colour_share(png).get(BAD_BG, 0) == 0, "no verdict before the answer"
+    with sqlite3.connect(waiting / "history.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 0, "no site was probed"
+    db.close()
 
 
 def test_no_window_possible_says_so_and_points_to_the_browser(tmp_path: Path) -> None:

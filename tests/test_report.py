@@ -18,7 +18,7 @@ import pytest
 import servers
 from conftest import connect_to, spki_of, write_intel, write_pins
 
-from certguard.app import report
+from certguard.app import report, report_html
 from certguard.app.cli import main
 from certguard.data.context import load_trust_context
 from certguard.i18n import Translator
@@ -276,16 +276,24 @@ def test_a_report_from_the_daemon_history(tmp_path: Path, serve: Serve, public: 
     assert empty["results"] == [] and empty["episodes"] == []
 
 
-def test_the_network_context_comes_from_local_files(tmp_path: Path) -> None:
+def test_the_network_context_comes_from_local_files(tmp_path: Path, ca_bundle: Path) -> None:
     (tmp_path / "proc/net").mkdir(parents=True)
     (tmp_path / "etc").mkdir()
-    (tmp_path / "proc/net/route").write_text(
-        "Iface\tDestination\tGateway \tFlags\n"
-        "wlan0\t000200C0\t00000000\t0001\n"
-        "eth0\t00000000\t010200C0\t0003\n")
+    (tmp_path / "proc/net/route").write_text(  # as the kernel writes it
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "wlan0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+        "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n")
+    (tmp_path / "sys/class/net/eth0").mkdir(parents=True)
+    (tmp_path / "sys/class/net/eth0/type").write_text("1\n")
     (tmp_path / "etc/resolv.conf").write_text("# comment\nnameserver 192.0.2.53\nnameserver ::1\nsearch lan\n")
     ctx = report.network_context(tmp_path)
     assert (ctx["interface"], ctx["gateway"], ctx["resolvers"]) == ("eth0", "192.0.2.1", ["192.0.2.53", "::1"])
+    assert ctx["key"] == "eth0 via 192.0.2.1" and ctx["links"][0]["medium"] == "wired"
+    fr = Translator("fr")
+    trust = load_trust_context(ca_bundle=ca_bundle, use_device_store=False, directory=tmp_path / "data")
+    doc = report.build([], trust, fr, datetime.now(UTC), source="check", network=ctx, audit=None, episodes=[])
+    html = report_html.render(doc, "0" * 64, fr)
+    assert "réseau filaire (passerelle 192.0.2.1), interface eth0" in html
     # control: without the files certguard says it does not know, and invents nothing
     bare = report.network_context(tmp_path / "nothing")
     assert (bare["interface"], bare["gateway"], bare["resolvers"]) == (None, None, [])

@@ -78,7 +78,7 @@ def test_each_interceptor_kind_has_its_own_words_colour_and_fits_a_phone(
             # certainty apart from attribution: a name match leaves the interception certain
             assert page.text_content("section.verdict .certainty") == cat["ui.certainty.certain"]
             who = page.text_content("section.verdict .who")
-            assert who.startswith(cat["ui.attribution.name"].split("{name}")[0]) and root_name(d) in who
+            assert who.startswith(cat["ui.attribution.name"].split("{name}")[0]) and root_name(d, lang) in who
             # "What to do" comes before the details, on the first screen even at 390 px
             advice_top = page.evaluate("document.querySelector('.advice').getBoundingClientRect().top")
             assert advice_top < page.viewport_size["height"], (lang, width, advice_top)
@@ -96,8 +96,60 @@ def test_each_interceptor_kind_has_its_own_words_colour_and_fits_a_phone(
             page.close()
 
 
-def root_name(d: Any) -> str:
-    return str(d.json("/api/status")["headline"]["interceptor"]["name"])
+# Interceptions nobody is named for, and the captive portal: scenario -> (root, leaf name, overall, tone, lead key)
+UNNAMED = {
+    "unknown": ("Transparent Inspection Root", HOST, "intercepted", "attack", "ui.kind_lead.unknown"),
+    "captive_portal": ("Hotel WiFi Portal CA", "login.hotel-wifi.test", "captive_portal", "captive_portal",
+                       "ui.overall_help.captive_portal"),
+}
+
+
+@pytest.mark.parametrize("scenario", list(UNNAMED))
+def test_unidentified_interception_and_captive_portal_have_their_words_and_fit_a_phone(
+        scenario: str, tmp_path: Path, browser: Any, serve: Callable[..., Any], ca_bundle: Path) -> None:
+    root_cn, leaf_name, overall, tone, lead_key = UNNAMED[scenario]
+    root = pki.root(root_cn)
+    leaf = root.leaf(leaf_name)
+    srv = serve("tls", [leaf.cert, root.cert], leaf.key)
+    data = tmp_path / "data"
+    with running(data, "--interval", "3600", *watch_args(tmp_path, HOST, srv, ca_bundle)) as d:
+        doc = d.wait_for(lambda s: s["checked_at"] is not None)
+        assert doc["overall"] == overall, doc["headline"]
+        kind = "unknown" if scenario == "unknown" else ""
+        assert (doc["headline"]["interceptor"] or {}).get("kind", "") == kind
+        for lang, width in [(lang, 390) for lang in LANGS] + [("en", 1280)]:
+            cat = catalog(lang)
+            page = open_ui(browser, data, width, "--lang", lang)
+            card = page.query_selector("section.verdict")
+            assert card.get_attribute("data-tone") == tone and card.get_attribute("data-kind") == kind
+            assert page.text_content("#verdict-title") == cat[f"ui.overall.{overall}"]
+            assert page.text_content("section.verdict .lead") == cat[lead_key]
+            advice = "advice.unknown" if overall == "intercepted" else f"advice.{overall}"
+            assert page.text_content("section.verdict .advice") == cat[advice]
+            if scenario == "unknown":  # nobody named: certain interception, unknown attribution
+                assert page.text_content("section.verdict .certainty") == cat["ui.certainty.certain"]
+                who = page.text_content("section.verdict .who")
+                assert who == cat["ui.attribution.unknown"].replace("{name}", "CN=" + root_cn)
+                assert cat["ui.attribution.strong"].split("{kind}")[1] not in who, "an unknown root is not 'recognised'"
+            else:  # control: a portal is not called an interception
+                assert page.query_selector("section.verdict .certainty") is None
+                assert cat["ui.overall.intercepted"] not in page.inner_text("main")
+            assert overflow(page) <= 0, (scenario, lang, width)
+            assert not RISKY.search(page.inner_text("body"))
+            # a date the reader can read: Chromium has no Kazakh month names, and its fallback wrote "2026 M12 2"
+            assert not re.search(r"\bM\d", page.text_content("#checked-at")), page.text_content("#checked-at")
+            if lang in ("en", "kk"):
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SHOTS / f"status-{scenario}-{lang}-{width}.png"), full_page=True)
+            page.close()
+
+
+def root_name(d: Any, lang: str = "en") -> str:
+    """The headline interceptor's name as the page shows it, in ``lang`` (the data file's name is English)."""
+    doc = d.json(f"/api/status?lang={lang}")
+    h = doc["headline"]
+    [result] = [r for r in doc["results"] if (r["host"], r["port"]) == (h["host"], h["port"])]
+    return str(result["interceptor"]["name"])
 
 
 def test_the_overflow_and_glyph_checks_can_fail(tmp_path: Path, browser: Any) -> None:

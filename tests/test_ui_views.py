@@ -6,6 +6,7 @@ counts describe the cards it shows.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,8 @@ def test_blocked_site_history_periods_and_watched_sites(
         by_host = {r["host"]: r for r in doc["results"]}
         assert by_host[BLOCKED]["status"] == "blocked" and by_host[HOST]["status"] == "ok", by_host
         page = open_ui(browser, tmp_path / "data", 1280)
+        # one blocked site: the advice speaks of "this site" (tests/test_api.py has the "these sites" case)
+        assert doc["headline"]["sites"] == 1 and page.text_content(".advice") == en["advice.blocked"]
 
         # 1. the blocked site: its failure where the checks would be, no anchor/pins/CT lines
         goto(page, f"#/site/{BLOCKED}/443", "main h1.host")
@@ -112,6 +115,31 @@ def test_blocked_site_history_periods_and_watched_sites(
         page.wait_for_selector("#save-result >> text=" + en["ui.settings.saved"])
         assert page.query_selector("#watched") is None
         assert d.json("/api/settings")["watched"] == [HOST]
+
+        # 5. Networks named for people: History's headings and the allow rules' network picker use the daemon's
+        # names ("wired network (gateway …)"), never the raw key ("eth0 via …").
+        [current] = [n for n in d.json("/api/networks")["networks"] if n["current"]]
+        assert current["key"] == doc["network"] and current["label"] != current["key"], current
+        goto(page, "#/history", "section.network h2")
+        assert page.text_content("section.network h2") == en["ui.network_named"].replace("{network}", current["label"])
+        put = json.dumps({"allow": [{"interceptor": "Fortinet*", "network": "lab-*"}]}).encode()
+        assert d.request("PUT", "/api/settings", put, headers={"Content-Type": "application/json"})[0] == 200
+        goto(page, "#/settings", "form#settings")
+        options = page.eval_on_selector_all(".rule-row select[name=network] option",
+                                            "els => els.map(e => [e.value, e.textContent])")
+        assert options[0] == ["*", en["network.any"]]
+        assert [current["rule"], en["network.current"].replace("{label}", current["label"])] in options
+        # a pattern written by hand is kept, shown as a pattern, and selected
+        assert ["lab-*", en["network.pattern"].replace("{pattern}", "lab-*")] in options
+        assert page.eval_on_selector(".rule-row select[name=network]", "e => e.value") == "lab-*"
+        page.click("#rules + button")
+        page.fill(".rule-row:last-child input[name=interceptor]", "Zscaler")
+        page.select_option(".rule-row:last-child select[name=network]", current["rule"])
+        page.click("#save")
+        page.wait_for_selector("#save-result >> text=" + en["ui.settings.saved"])
+        assert d.json("/api/settings")["allow"] == [
+            {"interceptor": "Fortinet*", "network": "lab-*", "note": ""},
+            {"interceptor": "Zscaler", "network": current["rule"], "note": ""}]
         page.close()
 
 

@@ -49,6 +49,7 @@ class DaemonConfig:
     use_device_store: bool = True
     prometheus: Path | None = None
     proxy: str | None = None  # --proxy, else $HTTPS_PROXY (as for 'check')
+    ask_first: bool = False  # first run: probe nothing before the user answered the consent notice (the UI)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def hosted(cfg: DaemonConfig) -> Iterator[Hosted]:
                           base_targets=lambda st: apply_overrides(base(st), list(cfg.connect_to), list(cfg.resolve)),
                           options=probe_options(cfg.timeout, cfg.proxy), notifier=notify.Notifier(sender),
                           settings=settings, workers=cfg.workers, prometheus=cfg.prometheus,
-                          notifier_name=sender_name,
+                          notifier_name=sender_name, ask_first=cfg.ask_first,
                           audit=lambda: audit.judge(device.read_device(), ctx.mozilla,
                                                     ctx.intel))
         token = daemon.new_token(directory)

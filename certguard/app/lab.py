@@ -104,6 +104,9 @@ class LabRun:
         """The JSON of ``check`` for this round, plus a ``lab`` block (what the scenario shows, what a browser
         would have shown, what the lab expected)."""
         doc: dict[str, Any] = json.loads(to_json(self.round.verdicts, self.ctx, tr, self.round.checked_at))
+        for result, v in zip(doc["results"], self.round.verdicts, strict=True):
+            if v.interceptor is not None:  # the Workshop page shows the name: in the trainer's language
+                result["interceptor"] |= {"name": tr.interceptor_name(v.interceptor), "data_name": v.interceptor.name}
         doc["lab"] = {**self.scenario.describe(tr), "browser": tr(f"lab.browser.{self.scenario.id}"),
                       "browser_warns": self.scenario.browser_warns,
                       "expected": {"status": self.scenario.expect_status.value,

@@ -149,8 +149,11 @@ def parse_request(msg: dict[str, Any], kind: str) -> Request:
 # ---- the answers (the same result objects as ``check --json``) -----------------------------------------------------
 
 def result_doc(v: Verdict, ctx: TrustContext, tr: Translator) -> dict[str, Any]:
-    """One result exactly as ``check --json`` renders it (the one renderer, ``render.to_json``)."""
+    """One result as ``check --json`` renders it (the one renderer, ``render.to_json``), except that the popup
+    reads the interceptor's name in its language: ``name`` is localized, ``data_name`` the intel file's own."""
     result: dict[str, Any] = json.loads(to_json([v], ctx, tr, v.observed_at))["results"][0]
+    if v.interceptor is not None:
+        result["interceptor"] |= {"name": tr.interceptor_name(v.interceptor), "data_name": v.interceptor.name}
     return result
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from certguard import __version__
+from certguard.device import places
 from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
 from certguard.judge.audit import AuditedRoot, AuditReport
@@ -55,9 +56,9 @@ def to_json(verdicts: Sequence[Verdict], ctx: TrustContext, tr: Translator, gene
     return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
-def _issuer_cell(v: Verdict) -> str:
+def _issuer_cell(v: Verdict, tr: Translator) -> str:
     if v.interceptor is not None:
-        return v.interceptor.name
+        return tr.interceptor_name(v.interceptor)
     if v.chain:
         return v.chain[-1].issuer if len(v.chain) > 1 else v.chain[0].issuer
     return ""
@@ -99,7 +100,7 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
     for v in verdicts:
         status = Text(f"{_SYMBOL[v.status]} {tr('status.' + v.status.value)}", style=_STYLE[v.status])
         # Names are the server's: as Text, never parsed as rich markup.
-        table.add_row(_label(v), status, Text(_issuer_cell(v)))
+        table.add_row(_label(v), status, Text(_issuer_cell(v, tr)))
     console.print(table)
     # Findings grouped by culprit: one block per interceptor (else per site), listing its sites once.
     groups: dict[str, list[Verdict]] = {}
@@ -111,24 +112,25 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
             groups.setdefault(key, []).append(v)
     for members in groups.values():
         v = members[0]
-        console.print(Text(f"\n{_SYMBOL[v.status]} {', '.join(_label(m) for m in members)}: "
-                           f"{tr('status.' + v.status.value)}", style=_STYLE[v.status]))
+        head = tr("cli.group_head", sites=", ".join(_label(m) for m in members), status=tr("status." + v.status.value))
+        console.print(Text(f"\n{_SYMBOL[v.status]} {head}", style=_STYLE[v.status]))
         lines: list[str] = []
         if v.interceptor is not None:
-            lines.append(f"{v.interceptor.name} — {tr('kind.' + v.interceptor.kind.value)}"
+            lines.append(f"{tr.interceptor_name(v.interceptor)} — {tr('kind.' + v.interceptor.kind.value)}"
                          f" ({tr('match.' + v.interceptor.match.value)})")
         seen: set[str] = set()
         for m in members:
             for f in m.findings:
                 if (f.severity is not Severity.INFO or m.status is not Status.OK) and f.id not in seen:
                     seen.add(f.id)
-                    lines.append(f"[{tr('ui.severity.' + f.severity.value)}] {f.id}: {tr.finding(f)}")
+                    lines.append(tr("cli.finding_line", severity=tr("ui.severity." + f.severity.value), id=f.id,
+                                    message=tr.finding(f)))
         ct = _ct_line(v, tr)
         if ct:
             lines.append(ct)
         advice = tr.advice(v)
         if advice:
-            lines.append(f"{tr('cli.what_to_do')}: {advice}")
+            lines.append(f"{tr('cli.what_to_do')} {advice}")
         for text in lines:
             console.print(Padding(Text(text), (0, 0, 0, 2)))
     console.print("\n" + _summary_line(verdicts, tr), markup=False)
@@ -159,7 +161,7 @@ def removal_steps(r: AuditedRoot, tr: Translator) -> dict[str, str]:
     first = ""
     if r.interceptor is not None and r.interceptor.kind is InterceptorKind.ANTIVIRUS:
         setting = tr(_AV_SETTING.get(r.interceptor.entry_id, "audit.av_setting.generic"))
-        first = tr("audit.av_first", product=r.interceptor.name, setting=setting) + " "
+        first = tr("audit.av_first", product=tr.interceptor_name(r.interceptor), setting=setting) + " "
     out: dict[str, str] = {}
     for loc in r.locations:
         if loc.store not in out:
@@ -170,23 +172,42 @@ def removal_steps(r: AuditedRoot, tr: Translator) -> dict[str, str]:
     return out
 
 
+def store_label(store: str, location: str, tr: Translator) -> str:
+    """A reader's location label (raw, English: the JSON keeps it) as a person reads it, in ``tr``'s language."""
+    place = places.describe(store, location)
+    if place is None or place.key is None:
+        return location
+    where = tr(place.key, **dict(place.params))
+    return where if place.nick is None else tr("store.nickname", where=where, nick=place.nick)
+
+
 def audit_to_json(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> str:
     return json.dumps(audit_document(report, tr, generated_at, anchors), indent=2, ensure_ascii=False)
 
 
 def audit_document(report: AuditReport, tr: Translator, generated_at: datetime, anchors: str) -> dict[str, Any]:
     """The audit as the JSON contract has it (``audit --json`` and the API's ``/api/audit``)."""
+    # ``location`` and ``interceptor.name`` stay the raw English data; ``label`` and ``display_name`` are what a
+    # person reads, in ``language`` (the Device page shows them).
     roots = []
     for r in report.roots:
         d = r.to_dict()
+        for loc in d["locations"]:
+            loc["label"] = store_label(loc["store"], loc["location"], tr)
+        if r.interceptor is not None:
+            d["interceptor"]["display_name"] = tr.interceptor_name(r.interceptor)
         if r.verdict != "expected":
             d["how_to_remove"] = removal_steps(r, tr)
         roots.append(d)
+
+    def where(store: str, location: str) -> dict[str, str]:
+        return {"store": store, "location": location, "label": store_label(store, location, tr)}
+
     return {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
-            "anchors": anchors, "scanned": [{"store": s, "location": loc} for s, loc in report.scanned],
+            "anchors": anchors, "scanned": [where(s, loc) for s, loc in report.scanned],
             "roots": roots,
-            "problems": [{"store": p.store, "location": p.location, "message": p.message} for p in report.problems],
-            "notes": [{"store": n.store, "location": n.location, "message": n.message} for n in report.notes],
+            "problems": [where(p.store, p.location) | {"message": p.message} for p in report.problems],
+            "notes": [where(n.store, n.location) | {"message": n.message} for n in report.notes],
             "summary": report.counts()}
 
 
@@ -207,7 +228,8 @@ def render_audit_text(report: AuditReport, tr: Translator, console: Console, sho
         for r in shown:
             verdict = Text(f"{_AUDIT_SYMBOL[r.verdict]} {tr('audit.verdict.' + r.verdict)}",
                            style=_AUDIT_STYLE[r.verdict])
-            where = "\n".join(f"{loc.location} ({tr('audit.trust.' + loc.trust)})" for loc in r.locations)
+            where = "\n".join(f"{store_label(loc.store, loc.location, tr)} ({tr('audit.trust.' + loc.trust)})"
+                              for loc in r.locations)
             table.add_row(f"{r.subject}\nsha256 {r.sha256}", verdict, where)
         console.print(table)
     c = report.counts()
@@ -220,15 +242,17 @@ def render_audit_text(report: AuditReport, tr: Translator, console: Console, sho
             continue
         console.print(Text(f"\n{_AUDIT_SYMBOL[r.verdict]} {r.subject}", style=_AUDIT_STYLE[r.verdict]))
         if r.interceptor is not None:
-            console.print(f"  {r.interceptor.name} — {tr('kind.' + r.interceptor.kind.value)}"
+            console.print(f"  {tr.interceptor_name(r.interceptor)} — {tr('kind.' + r.interceptor.kind.value)}"
                           f" ({tr('match.' + r.interceptor.match.value)})", markup=False)
         if r.anchored:
             console.print("  " + tr("audit.anchored", hosts=", ".join(r.anchored)), markup=False)
         for text in removal_steps(r, tr).values():
-            console.print(f"  {tr('audit.how_to_remove')}: {text}", markup=False)
+            console.print("  " + tr("audit.how_to_remove_line", steps=text), markup=False)
     for p in report.problems:
-        console.print(tr("audit.problem", location=p.location, message=p.message), markup=False, style="yellow")
+        console.print(tr("audit.problem", location=store_label(p.store, p.location, tr), message=p.message),
+                      markup=False, style="yellow")
     for n in report.notes:
-        console.print(tr("audit.note", location=n.location, message=n.message), markup=False, style="yellow")
+        console.print(tr("audit.note", location=store_label(n.store, n.location, tr), message=n.message),
+                      markup=False, style="yellow")
     console.print("\n" + tr("audit.summary", interceptor=c["interceptor"], trusted=c["trusted_interceptors"],
                             extra=c["extra"], expected=c["expected"], problems=c["problems"]), markup=False)

@@ -3,8 +3,9 @@
 What the evidence holds, and why:
 - every served chain as raw DER (base64), exactly as received, with the verdict certguard gave it (the same
   ``Verdict.to_dict`` as ``check --json``), UTC timestamps (seen, judged), and the network context certguard knows
-  from local files only: the default route's interface and gateway (``/proc/net/route``) and the resolvers
-  (``/etc/resolv.conf``). Nothing is fetched from outside to describe the network;
+  from local files only: the default route's interface, gateway, kind of link and Wi-Fi name (``/proc/net``,
+  ``/sys/class/net``, the local ``iw``/``nmcli``) and the resolvers (``/etc/resolv.conf``). Nothing is fetched
+  from outside to describe the network;
 - certguard's version and the SHA-256 of every piece of data the verdicts were judged with (pins, intel, retired
   roots, the CT log list, the public anchors), plus the audit of the device's trust stores and the daemon's
   interception episodes;
@@ -49,6 +50,7 @@ from certguard.app.render import provenance, summary
 from certguard.data import anchors, intel, pins
 from certguard.data import files as datafiles
 from certguard.data.context import CT_SNAPSHOT
+from certguard.device.network import current_network
 from certguard.errors import DataError
 from certguard.i18n import Translator
 from certguard.judge import certs
@@ -90,29 +92,19 @@ def serialise(doc: dict[str, Any]) -> bytes:
 # ---- the network context, from local files only
 
 def network_context(root: Path = Path("/")) -> dict[str, Any]:
-    """The default route's interface and gateway and the configured resolvers, read from files (never asked of
-    the network). Missing files give nulls: a report from a machine without /proc still says what it knows."""
-    interface = gateway = None
-    try:
-        lines = (root / "proc/net/route").read_text(encoding="ascii", errors="replace").splitlines()[1:]
-    except OSError:
-        lines = []
-    for line in lines:
-        cols = line.split()
-        if len(cols) >= 3 and cols[1] == "00000000":  # destination 0.0.0.0: the default route
-            interface = cols[0]
-            try:
-                gateway = ".".join(str(b) for b in reversed(bytes.fromhex(cols[2])))  # little-endian hex
-            except ValueError:
-                gateway = None
-            break
+    """The default route (certguard.device.network: its interface, gateway, kind of link and Wi-Fi name) and the
+    configured resolvers, read from local files (never asked of the network). Missing files give nulls: a report
+    from a machine without /proc still says what it knows."""
+    net = current_network(root)
+    first = net.links[0] if net.links else None
     try:
         conf = (root / "etc/resolv.conf").read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         conf = []
     resolvers = [p[1] for p in (line.split() for line in conf) if len(p) >= 2 and p[0] == "nameserver"]
-    return {"interface": interface, "gateway": gateway, "resolvers": resolvers,
-            "sources": ["/proc/net/route", "/etc/resolv.conf"]}
+    return {"interface": first.interface if first else None, "gateway": first.gateway if first else None,
+            "resolvers": resolvers, "key": net.key, "links": [link.to_dict() for link in net.links],
+            "sources": ["/proc/net/route", "/proc/net/ipv6_route", "/sys/class/net", "/etc/resolv.conf"]}
 
 
 # ---- the data used, with content where it is not certguard's own

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from certguard.app.render import store_label
 from certguard.i18n import Translator
 from certguard.judge.models import Verdict, overall
 from certguard.judge.rules import RULES, RuleId
+from certguard.watch.networks import network_label
 
 _CSS = """
 :root{color-scheme:light;--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--bad:#b3261e;--warn:#8a5300;--good:#1a7f37}
@@ -51,15 +53,16 @@ def _site(r: dict[str, Any], tr: Translator) -> str:
     v = r["verdict"]
     label = v["host"] if v["port"] == 443 else f"{v['host']}:{v['port']}"
     out = [f'<section class="site"><h3>{_e(label)} — {_status(tr, v["status"])}</h3>',
-           f'<p>{_e(tr("report.rule_label"))}: <code>{_e(v["rule"])}</code> — {_e(tr("report.rule." + v["rule"]))}</p>']
+           f'<p>{_e(tr("report.rule_label"))} <code>{_e(v["rule"])}</code> — {_e(tr("report.rule." + v["rule"]))}</p>']
     if v.get("interceptor"):
         i = v["interceptor"]
-        out.append(f'<p>{_e(i["name"])} — {_e(tr("kind." + i["kind"]))} ({_e(tr("match." + i["match"]))})</p>')
+        name = tr.intel_name(i.get("id"), i["name"])
+        out.append(f'<p>{_e(name)} — {_e(tr("kind." + i["kind"]))} ({_e(tr("match." + i["match"]))})</p>')
     if v["findings"]:
-        out.append("<ul>" + "".join(f'<li><code>{_e(f["id"])}</code> [{_e(f["severity"])}] {_e(f["message"])}</li>'
-                                    for f in v["findings"]) + "</ul>")
+        out.append("<ul>" + "".join(f'<li><code>{_e(f["id"])}</code> [{_e(tr("ui.severity." + f["severity"]))}] '
+                                    f'{_e(f["message"])}</li>' for f in v["findings"]) + "</ul>")
     if v.get("advice"):
-        out.append(f'<p><strong>{_e(tr("cli.what_to_do"))}:</strong> {_e(v["advice"])}</p>')
+        out.append(f'<p><strong>{_e(tr("cli.what_to_do"))}</strong> {_e(v["advice"])}</p>')
     seen = tr("report.seen", observed=v["observed_at"], judged=r["judged_at"], address=v.get("address") or "-")
     out.append(f'<p class="meta">{_e(seen)}</p>')
     rec = r.get("recorded_by_daemon")
@@ -104,7 +107,8 @@ def _audit(doc: dict[str, Any] | None, tr: Translator) -> str:
     if shown:
         rows = [(f'{_e(r["subject"])}<br><span class="hash">{_e(r["sha256"])}</span>',
                  _e(tr("audit.verdict." + r["verdict"])),
-                 "<br>".join(_e(f'{loc["location"]} ({tr("audit.trust." + loc["trust"])})') for loc in r["locations"]))
+                 "<br>".join(_e(f'{store_label(loc["store"], loc["location"], tr)} '
+                                f'({tr("audit.trust." + loc["trust"])})') for loc in r["locations"]))
                 for r in shown]
         cols = ("audit.col_certificate", "audit.col_verdict", "audit.col_where")
         head = "".join(f"<th>{_e(tr(k))}</th>" for k in cols)
@@ -120,7 +124,9 @@ def _episodes(episodes: list[dict[str, Any]], tr: Translator) -> str:
     items = []
     for ep in episodes:
         when = tr("report.episode_range", **{"from": ep["started_at"], "to": ep["ended_at"] or ep["last_seen"]})
-        items.append(f'<li>{_status(tr, ep["status"])} {_e(ep["culprit"])} — {_e(ep["network"])}: {_e(when)}; '
+        culprit = tr.known_name(ep["culprit"])  # the history keeps the English name (or an issuer's DN)
+        network = ep.get("network_label") or ep["network"]  # named for people by 'report create'
+        items.append(f'<li>{_status(tr, ep["status"])} {_e(culprit)} — {_e(network)}: {_e(when)}; '
                      f'{_e(tr("ui.episode_hosts", hosts=", ".join(ep["hosts"])))}</li>')
     return "<ul>" + "".join(items) + "</ul>"
 
@@ -156,7 +162,8 @@ def render(doc: dict[str, Any], document_sha256: str, tr: Translator) -> str:
     else:
         origin = tr("report.source.check")
     net = doc["network"]
-    network = tr("report.network", interface=net["interface"] or "-", gateway=net["gateway"] or "-",
+    named = network_label(tr, net["key"], net) if "key" in net else None  # reports before networks had keys
+    network = tr("report.network", network=named or net["gateway"] or "-", interface=net["interface"] or "-",
                  resolvers=", ".join(net["resolvers"]) or "-")
     failures = [RuleId.BLOCKED.value, RuleId.UNREACHABLE.value, RuleId.PROXY_FAILED.value, RuleId.INTERNAL_ERROR.value]
     failure_rules = "".join(f"<li><code>{_e(r)}</code> — {_e(tr('report.rule.' + r))}</li>" for r in failures)

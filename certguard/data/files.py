@@ -9,7 +9,7 @@ import os
 import re
 import tempfile
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -43,11 +43,12 @@ def parse(source: str, raw: bytes) -> Loaded:
         doc = tomllib.loads(raw.decode("utf-8"))
     except RecursionError as exc:
         # tomllib recurses once per nested array or inline table: ~600 levels exhaust Python's stack.
-        raise DataError(source, "not valid TOML: arrays or tables nested too deeply") from exc
+        raise DataError(source, "not valid TOML: arrays or tables nested too deeply",
+                        key="error.file.toml_nested") from exc
     except ValueError as exc:
         # TOMLDecodeError and UnicodeDecodeError are ValueErrors; so is what tomllib lets through from int() for an
         # integer of more than 4300 digits (sys.get_int_max_str_digits).
-        raise DataError(source, f"not valid TOML: {exc}") from exc
+        raise DataError(source, f"not valid TOML: {exc}", key="error.file.toml", detail=exc) from exc
     return Loaded(source, hashlib.sha256(raw).hexdigest(), doc)
 
 
@@ -67,9 +68,11 @@ def read_bounded(path: Path, limit: int = MAX_DATA_BYTES) -> bytes:
         with path.open("rb") as f:
             raw = f.read(limit + 1)
     except OSError as exc:
-        raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+        raise DataError(str(path), f"cannot read: {exc.strerror or exc}", key="error.file.unreadable",
+                        detail=exc.strerror or exc) from exc
     if len(raw) > limit:
-        raise DataError(str(path), f"larger than {limit // (1 << 20)} MiB: not a certguard data file")
+        raise DataError(str(path), f"larger than {limit // (1 << 20)} MiB: not a certguard data file",
+                        key="error.file.too_large", mib=limit // (1 << 20))
     return raw
 
 
@@ -103,37 +106,40 @@ def hex64(value: object, where: str, source: str) -> str:
     """Validate a fingerprint: lowercase hex SHA-256 without colons (the one canonical form)."""
     if not isinstance(value, str) or not _HEX64.match(value):
         raise DataError(source, f"{where}: {short_repr(value)} is not a lowercase hex SHA-256 "
-                                "(64 characters, no colons)")
+                                "(64 characters, no colons)", key="error.file.sha256", where=where,
+                        value=short_repr(value))
     return value
 
 
 def str_list(table: dict[str, Any], key: str, where: str, source: str) -> tuple[str, ...]:
     value = table.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise DataError(source, f"{where}: '{key}' must be a list of strings")
+        raise DataError(source, f"{where}: '{key}' must be a list of strings", key="error.file.str_list",
+                        where=where, name=key)
     return tuple(value)
 
 
 def opt_str(table: dict[str, Any], key: str, where: str, source: str) -> str | None:
     value = table.get(key)
     if value is not None and not isinstance(value, str):
-        raise DataError(source, f"{where}: '{key}' must be a string")
+        raise DataError(source, f"{where}: '{key}' must be a string", key="error.file.str", where=where, name=key)
     return value
 
 
 def tables(doc: dict[str, Any], key: str, source: str) -> list[dict[str, Any]]:
     value = doc.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise DataError(source, f"'{key}' must be an array of tables ([[{key}]])")
+        raise DataError(source, f"'{key}' must be an array of tables ([[{key}]])", key="error.file.tables",
+                        name=key)
     return value
 
 
-_OS_REASONS = {
-    errno.ENOSPC: "disk full",
-    errno.EDQUOT: "disk full",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
+_OS_REASONS = {  # errno -> (catalog key, English)
+    errno.ENOSPC: ("error.os.disk_full", "disk full"),
+    errno.EDQUOT: ("error.os.disk_full", "disk full"),
+    errno.EROFS: ("error.os.read_only", "read-only file system"),
+    errno.EACCES: ("error.os.permission_denied", "permission denied"),
+    errno.EPERM: ("error.os.permission_denied", "permission denied"),
 }
 
 # What a platform or file system answers when it cannot open or fsync a directory (Windows cannot open one; some
@@ -142,10 +148,15 @@ _DIR_SYNC_UNSUPPORTED = frozenset({errno.EINVAL, errno.EBADF, errno.EACCES, errn
                                    errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 
 
-def describe_os_error(exc: OSError, path: Path | str) -> str:
+def describe_os_error(exc: OSError, path: Path | str, tr: Callable[[str], str] | None = None) -> str:
     """One line for the user: the path and what went wrong in plain words ("disk full", "read-only file system",
-    "permission denied"), else the system's own words."""
-    reason = _OS_REASONS.get(exc.errno or 0) or exc.strerror or str(exc) or type(exc).__name__
+    "permission denied"), in the language of ``tr`` (an ``i18n.Translator``; English without one), else the
+    system's own words."""
+    known = _OS_REASONS.get(exc.errno or 0)
+    if known is not None:
+        reason = tr(known[0]) if tr is not None else known[1]
+    else:
+        reason = exc.strerror or str(exc) or type(exc).__name__
     return f"{path}: {reason}"
 
 

@@ -45,7 +45,8 @@ def _kind(value: object, where: str, src: str) -> InterceptorKind:
     kind = next((k for k in DATA_KINDS if k.value == value), None) if isinstance(value, str) else None
     if kind is None:
         kinds = ", ".join(k.value for k in DATA_KINDS)
-        raise DataError(src, f"{where}: kind must be one of {kinds} (got {datafiles.short_repr(value)})")
+        raise DataError(src, f"{where}: kind must be one of {kinds} (got {datafiles.short_repr(value)})",
+                        key="error.intel.kind", where=where, kinds=kinds, value=datafiles.short_repr(value))
     return kind
 
 
@@ -57,7 +58,7 @@ def _parse(loaded: datafiles.Loaded) -> list[Interceptor]:
         entry_id = datafiles.opt_str(t, "id", where, src)
         name = datafiles.opt_str(t, "name", where, src)
         if not entry_id or not name:
-            raise DataError(src, f"{where}: 'id' and 'name' are required")
+            raise DataError(src, f"{where}: 'id' and 'name' are required", key="error.intel.id_name", where=where)
         where = f"interceptor {entry_id}"
         kind = _kind(t.get("kind"), where, src)
         spkis = frozenset(datafiles.hex64(v, f"{where}.spki_sha256", src)
@@ -68,7 +69,8 @@ def _parse(loaded: datafiles.Loaded) -> list[Interceptor]:
             raise DataError(src, f"{where}: issuer_patterns must be a list")
         patterns = tuple(_pattern(p, f"{where}.issuer_patterns[{j}]", src) for j, p in enumerate(raw_patterns))
         if not (spkis or fps or patterns):
-            raise DataError(src, f"{where}: needs spki_sha256, sha256 or issuer_patterns")
+            raise DataError(src, f"{where}: needs spki_sha256, sha256 or issuer_patterns", key="error.intel.match",
+                            where=where)
         out.append(Interceptor(
             entry_id=entry_id, name=name, kind=kind,
             country=datafiles.opt_str(t, "country", where, src),

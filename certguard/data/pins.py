@@ -59,7 +59,8 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
         hosts = datafiles.str_list(t, "hosts", where, src)
         key_refs = datafiles.str_list(t, "keys", where, src)
         if not hosts or not key_refs:
-            raise DataError(src, f"{where} ({name}): needs at least one host and one key")
+            raise DataError(src, f"{where} ({name}): needs at least one host and one key",
+                            key="error.pins.hosts_keys", where=f"{where} ({name})")
         sub = t.get("include_subdomains", False)
         if not isinstance(sub, bool):
             raise DataError(src, f"{where}: include_subdomains must be true or false")
@@ -100,7 +101,8 @@ def _confidence(t: dict[str, object], where: str, src: str) -> str:
     """"medium" unless said otherwise: only a pinset Chrome itself enforces earns an alarm on its own."""
     value = t.get("confidence", "medium")
     if value not in CONFIDENCES:
-        raise DataError(src, f"{where}: confidence must be one of {', '.join(CONFIDENCES)}")
+        raise DataError(src, f"{where}: confidence must be one of {', '.join(CONFIDENCES)}",
+                        key="error.pins.confidence", where=where, choices=", ".join(CONFIDENCES))
     return str(value)
 
 
@@ -114,5 +116,6 @@ def _date(t: dict[str, object], where: str, src: str) -> str:
 
 def _ca(cas: dict[str, CARoots], ref: str, where: str, src: str) -> CARoots:
     if ref not in cas:
-        raise DataError(src, f"{where}: unknown CA {ref!r} (define it as [cas.{ref}])")
+        raise DataError(src, f"{where}: unknown CA {ref!r} (define it as [cas.{ref}])", key="error.pins.unknown_ca",
+                        where=where, ca=ref)
     return cas[ref]

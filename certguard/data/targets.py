@@ -31,7 +31,8 @@ def _valid_host(host: str) -> bool:
 def _port(text: str, what: str) -> int:
     # ASCII digits only: str.isdigit() is also true for '²', which int() refuses (a ValueError, not a ConfigError).
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
-        raise ConfigError(f"{what}: {text!r} is not a port number (1-65535)")
+        raise ConfigError(f"{what}: {text!r} is not a port number (1-65535)", key="error.target.port", what=what,
+                          value=repr(text))
     return int(text)
 
 
@@ -47,7 +48,8 @@ def _split_fields(spec: str, count: int, what: str) -> list[str]:
         current += ch
     fields.append(current)
     if len(fields) != count or depth != 0:
-        raise ConfigError(f"{what} {spec!r}: expected {count} fields separated by ':'")
+        raise ConfigError(f"{what} {spec!r}: expected {count} fields separated by ':'", key="error.target.fields",
+                          what=what, spec=repr(spec), count=count)
     return [f[1:-1] if f.startswith("[") and f.endswith("]") else f for f in fields]
 
 
@@ -60,18 +62,19 @@ def parse_target(text: str, sensitive: bool = False) -> Target:
     if text.startswith("["):
         end = text.find("]")
         if end == -1:
-            raise ConfigError(f"{text!r}: unclosed '['")
+            raise ConfigError(f"{text!r}: unclosed '['", key="error.target.bracket", value=repr(text))
         host, rest = text[1:end], text[end + 1:]
         if rest:
             if not rest.startswith(":"):
-                raise ConfigError(f"{text!r}: expected ':PORT' after ']'")
+                raise ConfigError(f"{text!r}: expected ':PORT' after ']'", key="error.target.after_bracket",
+                                  value=repr(text))
             port = _port(rest[1:], text)
     elif text.count(":") == 1:
         host, p = text.split(":")
         port = _port(p, text)
     host = host.lower().rstrip(".")
     if not host or not _valid_host(host):
-        raise ConfigError(f"{text!r} is not a host name or address")
+        raise ConfigError(f"{text!r} is not a host name or address", key="error.target.host", value=repr(text))
     return Target(host=host, port=port, sensitive=sensitive)
 
 
@@ -109,7 +112,8 @@ class Resolve:
         try:
             ipaddress.ip_address(a)
         except ValueError as exc:
-            raise ConfigError(f"--resolve {spec!r}: {a!r} is not an IP address") from exc
+            raise ConfigError(f"--resolve {spec!r}: {a!r} is not an IP address", key="error.target.address",
+                              spec=repr(spec), address=repr(a)) from exc
         return cls(h.lower(), _port(p, "--resolve"), a)
 
     def applies(self, t: Target) -> bool:
@@ -138,7 +142,7 @@ MAX_SITES = 10_000
 
 
 def _too_many(source: str) -> DataError:
-    return DataError(source, f"lists more than {MAX_SITES} sites")
+    return DataError(source, f"lists more than {MAX_SITES} sites", key="error.sites.too_many", count=MAX_SITES)
 
 
 def load_site_list(path: Path | None = None) -> list[Target]:
@@ -155,7 +159,7 @@ def load_site_list(path: Path | None = None) -> list[Target]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DataError(str(path), f"cannot read: not UTF-8 text ({exc})") from exc
+        raise DataError(str(path), f"cannot read: not UTF-8 text ({exc})", key="error.file.not_utf8") from exc
     if path.suffix == ".toml" or "[[site]]" in text:
         return _from_toml(datafiles.parse(str(path), raw))
     targets: list[Target] = []
@@ -168,9 +172,9 @@ def load_site_list(path: Path | None = None) -> list[Target]:
         try:
             targets.append(parse_target(line))
         except ConfigError as exc:
-            raise DataError(f"{path}:{n}", str(exc)) from exc
+            raise DataError(f"{path}:{n}", str(exc), key=exc.key, **exc.params) from exc
     if not targets:
-        raise DataError(str(path), "lists no sites")
+        raise DataError(str(path), "lists no sites", key="error.sites.empty")
     return targets
 
 
@@ -187,19 +191,21 @@ def _from_toml(loaded: datafiles.Loaded) -> list[Target]:
         # bool is an int in Python: 'port = true' must not pass as port 1.
         if (not isinstance(host, str) or not isinstance(sensitive, bool)
                 or (port is not None and (not isinstance(port, int) or isinstance(port, bool)))):
-            raise DataError(src, f"site[{i}]: needs host (string), port (integer), sensitive (bool)")
+            raise DataError(src, f"site[{i}]: needs host (string), port (integer), sensitive (bool)",
+                            key="error.sites.entry", index=i)
         where = f"site[{i}] ({datafiles.short_repr(host)})"
         try:
             target = parse_target(host, sensitive)
         except ConfigError as exc:
-            raise DataError(src, f"{where}: {exc}") from exc
+            raise DataError(src, f"{where}: {exc}", key=exc.key, at=where, **exc.params) from exc
         if port is None:  # no 'port': the one in 'host' ("[::1]:8443"), else 443 (as on the command line)
             port = target.port
         # Compared as a number: str() of a TOML integer such as 0xfff… (4700 digits) raises a ValueError.
         if not 0 < port < 65536:
-            raise DataError(src, f"{where}: port {port if abs(port) < 10**9 else '(huge)'} is not a port number "
-                                 "(1-65535)")
+            shown = port if abs(port) < 10**9 else "(huge)"
+            raise DataError(src, f"{where}: port {shown} is not a port number (1-65535)",
+                            key="error.sites.port", at=where, port=shown)
         out.append(replace(target, port=port))
     if not out:
-        raise DataError(src, "lists no sites")
+        raise DataError(src, "lists no sites", key="error.sites.empty")
     return out

@@ -6,6 +6,7 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+from certguard.device import places
 from certguard.device.files import Runner, _certs_from_bytes, _run, read_file, read_folder
 from certguard.judge import certs
 from certguard.judge.storescan import TRUSTED, StoreScan
@@ -65,6 +66,6 @@ def _read_linux_stores(root: Path, run: Runner) -> StoreScan:
         proc = run(["trust", "extract", "--format=pem-bundle", "--filter=ca-anchors", "--purpose=server-auth",
                     "/dev/stdout"])
         if proc.returncode == 0:
-            scan.scanned.append(("linux", "p11-kit trust"))
-            _certs_from_bytes(proc.stdout, "linux", "p11-kit trust (ca-anchors)", TRUSTED, scan)
+            scan.scanned.append(("linux", places.P11KIT))
+            _certs_from_bytes(proc.stdout, "linux", places.P11KIT_ANCHORS, TRUSTED, scan)
     return scan

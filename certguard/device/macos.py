@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from certguard.device import places
 from certguard.device.files import Runner, _certs_from_bytes, _run
 from certguard.errors import DataError
 from certguard.judge import certs
@@ -75,7 +76,7 @@ def read_macos(home: Path, run: Runner = _run) -> StoreScan:
     scan = StoreScan()
     settings: dict[str, tuple[str, str]] = {}
     with tempfile.TemporaryDirectory(prefix="certguard-") as tmp:  # private dir: no symlink games in /tmp
-        for flag, label in (("-d", "admin trust settings"), ("", "user trust settings")):
+        for flag, label in (("-d", places.MACOS_ADMIN), ("", places.MACOS_USER)):
             export = Path(tmp) / f"{label.split()[0]}.plist"
             proc = run(["security", "trust-settings-export", *([flag] if flag else []), str(export)])
             if proc.returncode != 0 or not export.is_file():

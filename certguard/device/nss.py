@@ -27,6 +27,7 @@ import re
 import shutil
 from pathlib import Path
 
+from certguard.device import places
 from certguard.device.files import Runner, _certs_from_bytes, _run
 from certguard.judge import certs
 from certguard.judge.storescan import DISTRUSTED, TRUSTED, UNTRUSTED, Installed, Problem, StoreScan
@@ -153,7 +154,7 @@ def read_nss(db: Path, store: str = "nss", label: str | None = None, run: Runner
     claimed: set[bytes] = set()
 
     def add(der: bytes, nick: str, own: str | None, row_flags: str | None) -> None:
-        where = f"{location}: {nick}"
+        where = places.nickname(location, nick)
         if own is None and row_flags is not None and len(by_nick[nick]) == 1:
             own = row_flags  # the nickname names exactly this certificate: its listing row is about it alone
         if own is None:
@@ -164,7 +165,7 @@ def read_nss(db: Path, store: str = "nss", label: str | None = None, run: Runner
 
     for nick, row_flags in rows:
         if nick not in by_nick:
-            got = _nickname_certs(f"{prefix}{db}", nick, store, f"{location}: {nick}", run, scan)
+            got = _nickname_certs(f"{prefix}{db}", nick, store, places.nickname(location, nick), run, scan)
             by_nick[nick] = got or []
             for der, _ in by_nick[nick]:
                 first_nick.setdefault(der, nick)
@@ -211,7 +212,7 @@ _ENTERPRISE_ROOTS = re.compile(r'user_pref\("security\.enterprise_roots\.enabled
 def read_firefox(home: Path, run: Runner = _run) -> StoreScan:
     scan = StoreScan()
     for name, profile in firefox_profile_dirs(home):
-        label = f"Firefox profile {name} ({profile})"
+        label = places.FIREFOX_PROFILE.format(name=name, path=profile)
         if (profile / "cert9.db").exists() or (profile / "cert8.db").exists():
             scan.extend(read_nss(profile, "nss-firefox", label, run))
         for prefs in ("prefs.js", "user.js"):
@@ -228,5 +229,5 @@ def read_firefox(home: Path, run: Runner = _run) -> StoreScan:
 def read_chromium_nss(home: Path, run: Runner = _run) -> StoreScan:
     db = home / ".pki/nssdb"
     if (db / "cert9.db").exists() or (db / "cert8.db").exists():
-        return read_nss(db, "nss-chromium", f"Chrome/Chromium NSS database ({db})", run)
+        return read_nss(db, "nss-chromium", places.CHROMIUM_NSS.format(path=db), run)
     return StoreScan()

@@ -6,6 +6,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from certguard.device import places
 from certguard.judge import certs
 from certguard.judge.storescan import TRUSTED, UNTRUSTED, Installed, Problem, StoreScan
 
@@ -19,7 +20,7 @@ def read_windows(enum: EnumCerts | None = None) -> StoreScan:
         enum = ssl.enum_certificates  # type: ignore[attr-defined,unused-ignore]
     scan = StoreScan()
     for store in ("ROOT", "CA"):
-        location = f"Windows {store} store (machine and user)"
+        location = places.WINDOWS_STORE.format(name=store)
         try:
             rows = list(enum(store))
         except OSError as exc:

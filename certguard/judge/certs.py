@@ -123,18 +123,32 @@ def split_pem_or_der(data: bytes, source: str) -> list[bytes]:
         while (start := data.find(_PEM_BEGIN, pos)) != -1:
             end = data.find(_PEM_END, start)
             if end == -1:
-                raise DataError(source, f"certificate #{len(ders) + 1} has no END line (truncated PEM)")
+                raise DataError(source, f"certificate #{len(ders) + 1} has no END line (truncated PEM)",
+                                key="error.certs.no_end", number=len(ders) + 1)
             body = b"".join(data[start + len(_PEM_BEGIN):end].split())
             try:
                 ders.append(base64.b64decode(body, validate=True))
             except ValueError as exc:
-                raise DataError(source, f"certificate #{len(ders) + 1} is not valid base64 ({exc})") from exc
+                raise DataError(source, f"certificate #{len(ders) + 1} is not valid base64 ({exc})",
+                                key="error.certs.base64", number=len(ders) + 1) from exc
             pos = end + len(_PEM_END)
         return ders
     blocks = der_mod.split_concatenated(data)
     if not blocks:
-        raise DataError(source, "neither a PEM bundle nor DER certificates")
+        raise DataError(source, "neither a PEM bundle nor DER certificates", key="error.certs.not_certificates")
     return blocks
+
+
+def readable_any(ders: Iterable[bytes]) -> bool:
+    """Whether at least one block is a certificate cryptography can read: a file where none is, is not a saved
+    chain at all (a wrong file), and is refused in one line rather than judged as a served chain."""
+    for der in ders:
+        try:
+            parse(der)
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:

@@ -66,14 +66,15 @@ class CTLogList:
                 are wrong.
         """
         if len(raw) > MAX_LIST_BYTES:
-            raise DataError(source, f"larger than {MAX_LIST_BYTES >> 20} MiB: not a CT log list")
+            raise DataError(source, f"larger than {MAX_LIST_BYTES >> 20} MiB: not a CT log list",
+                            key="error.ctlog.too_large", mib=MAX_LIST_BYTES >> 20)
         try:
             doc = json.loads(raw)
         except RecursionError as exc:
             # json's decoder recurses per nested array or object; 100,000 levels exhaust the stack.
-            raise DataError(source, "not JSON: arrays or objects nested too deeply") from exc
+            raise DataError(source, "not JSON: arrays or objects nested too deeply", key="error.ctlog.nested") from exc
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4300 digits
-            raise DataError(source, f"not JSON ({exc})") from exc
+            raise DataError(source, f"not JSON ({exc})", key="error.ctlog.json", detail=exc) from exc
         top = _object(doc, "the document", source)
         logs = []
         for i, op in enumerate(_array(top.get("operators"), "operators", source)):
@@ -90,7 +91,7 @@ class CTLogList:
             raise DataError(source, "version: must be a string")
         timestamp = _time(top.get("log_list_timestamp"), "log_list_timestamp", source)
         if not logs:
-            raise DataError(source, "the CT log list names no logs")
+            raise DataError(source, "the CT log list names no logs", key="error.ctlog.empty")
         return cls(str(version), timestamp, tuple(logs), source, hashlib.sha256(raw).hexdigest())
 
 

@@ -72,10 +72,12 @@ class AnchorSet:
             try:
                 cert = certs.parse(der)
             except ValueError as exc:
-                raise DataError(source, f"anchor #{i + 1} is not a certificate ({certs.reason(exc)})") from exc
+                raise DataError(source, f"anchor #{i + 1} is not a certificate ({certs.reason(exc)})",
+                                key="error.anchors.not_certificate", number=i + 1,
+                                reason=certs.reason(exc)) from exc
             parsed.setdefault(der, cert)
         if not parsed:
-            raise DataError(source, "contains no certificates")
+            raise DataError(source, "contains no certificates", key="error.anchors.empty")
         return cls(source=source, certs=tuple(parsed.values()), ders=tuple(parsed))
 
     @classmethod

@@ -56,11 +56,12 @@ class Proxy:
         """
         parts = urlsplit(url if "://" in url else "http://" + url)
         if parts.scheme != "http" or not parts.hostname:
-            raise ConfigError(f"proxy {url!r}: only http://HOST:PORT proxies (HTTP CONNECT) are supported")
+            raise ConfigError(f"proxy {url!r}: only http://HOST:PORT proxies (HTTP CONNECT) are supported",
+                              key="error.proxy.scheme", url=repr(url))
         try:
             port = parts.port or 8080
         except ValueError as exc:
-            raise ConfigError(f"proxy {url!r}: bad port") from exc
+            raise ConfigError(f"proxy {url!r}: bad port", key="error.proxy.port", url=repr(url)) from exc
         auth = None
         if parts.username is not None:
             creds = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()

@@ -24,13 +24,14 @@ from typing import Any
 
 from certguard.data.files import describe_os_error, write_atomic
 from certguard.data.targets import load_site_list, parse_target
+from certguard.device.network import Network, current_network
 from certguard.errors import ConfigError
 from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
 from certguard.judge.audit import AuditReport
 from certguard.judge.models import Status, Target, Verdict, iso, overall
 from certguard.probe import tls as probe
-from certguard.watch.events import EventBus, linux_network
+from certguard.watch.events import EventBus
 from certguard.watch.history import History, describe_sqlite_error
 from certguard.watch.notify import Notifier, allowed
 from certguard.watch.pipeline import Pipeline, RoundResult
@@ -44,9 +45,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
-# Settings, the event bus and the network label live in their own modules; re-exported for the daemon's users.
-__all__ = ["AlreadyRunning", "Daemon", "EventBus", "Round", "Settings", "linux_network", "load_settings",
-           "save_settings"]
+# Settings and the event bus live in their own modules; re-exported for the daemon's users.
+__all__ = ["AlreadyRunning", "Daemon", "EventBus", "Round", "Settings", "load_settings", "save_settings"]
 
 # ---- the daemon --------------------------------------------------------------------------------------------------
 
@@ -75,9 +75,9 @@ class _Call:
 class Daemon:
     def __init__(self, data_dir: Path, ctx: TrustContext, *, base_targets: Callable[[Settings], list[Target]],
                  options: probe.ProbeOptions, notifier: Notifier, settings: Settings,
-                 network: Callable[[], str] = linux_network, workers: int = 8,
+                 network: Callable[[], Network] = current_network, workers: int = 8,
                  prometheus: Path | None = None, notifier_name: str = "log",
-                 audit: Callable[[], AuditReport] | None = None) -> None:
+                 audit: Callable[[], AuditReport] | None = None, ask_first: bool = False) -> None:
         self.data_dir = data_dir
         self.ctx = ctx
         self.base_targets = base_targets
@@ -85,6 +85,7 @@ class Daemon:
         self.notifier = notifier
         self.settings = settings
         self.network = network
+        self._networks: dict[str, Network] = {}  # what each network key seen since start stood for
         self.workers = workers
         self.prometheus = prometheus
         self.notifier_name = notifier_name
@@ -97,6 +98,8 @@ class Daemon:
         self.latest = Round(verdicts=self.history.latest())
         # An empty history: certguard's first run here, when the UI says once that probing is visible (consent).
         self.first_run = not self.latest.verdicts
+        # ask_first (the desktop app): on that first run, no site is probed before the user has answered.
+        self.ask_first = ask_first
         self.stop = threading.Event()
         self.trigger = threading.Event()
         self._round_lock = threading.Lock()
@@ -116,7 +119,7 @@ class Daemon:
             targets = self.base_targets(settings)
             if settings.low_profile:
                 targets = [t for t in targets if not t.sensitive]
-            network = self.network()
+            network = self.network_key()
             self.latest = replace(self.latest, running=True)
             self.events.publish({"type": "check_started", "targets": len(targets)})
             self._previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
@@ -130,8 +133,24 @@ class Daemon:
         marked with its ``source``."""
         with self._round_lock:
             self._previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
-            rnd = self.pipeline.judge_chain(host, port, chain, source=source, network=self.network())
+            rnd = self.pipeline.judge_chain(host, port, chain, source=source, network=self.network_key())
             return rnd.verdicts[0]
+
+    def network_key(self) -> str:
+        """The key of the network we are on now; what it stands for is kept for the history (to name it)."""
+        net = self.network()
+        if len(self._networks) > 64:  # a bound, for a laptop that roams all year without a restart
+            self._networks.clear()
+        self._networks.pop(net.key, None)  # re-inserted: the last entry is the network seen last
+        self._networks[net.key] = net
+        return net.key
+
+    def current_network(self) -> Network | None:
+        """What the latest round's network key stood for (before any round: the network seen last), when this run
+        has seen it."""
+        if self.latest.checked_at is None and self._networks:
+            return list(self._networks.values())[-1]
+        return self._networks.get(self.latest.network)
 
     # -- the pipeline's observers, in order: remember, tell the user, show
 
@@ -139,7 +158,9 @@ class Daemon:
         """Remember the round. A full disk or a read-only folder must not cost the round's notifications: the
         failure is logged, shown in the status (``problem``), notified once, and the next round tries again."""
         try:
-            self.history.record_round(rnd.verdicts, rnd.network, rnd.checked_at)
+            known = self._networks.get(rnd.network)
+            self.history.record_round(rnd.verdicts, rnd.network, rnd.checked_at,
+                                      known.to_dict() if known is not None else None)
         except (sqlite3.Error, OSError) as exc:
             detail = (describe_sqlite_error(exc, self.history.path) if isinstance(exc, sqlite3.Error)
                       else describe_os_error(exc, self.history.path))
@@ -207,9 +228,17 @@ class Daemon:
         with self._settings_lock:
             new = self.settings.updated(changes)
             save_settings(self.data_dir / "settings.json", new)
+            answered = self.settings.consent is None and new.consent is not None
             self.settings = new
         self.events.publish({"type": "settings"})
+        if answered:
+            self.trigger.set()  # the first round may begin (run() waits for the answer)
         return new
+
+    @property
+    def awaiting_consent(self) -> bool:
+        """The first run of the desktop app, before the user answered the notice that probing is visible."""
+        return self.ask_first and self.first_run and self.settings.consent is None
 
     def is_allowed(self, v: Verdict) -> bool:
         return allowed(v, self.latest.network, self.settings.allow)
@@ -222,7 +251,14 @@ class Daemon:
         notable = [v for v in verdicts if v.status.rank > Status.UNREACHABLE.rank]
         culprit = max(notable, key=lambda v: (not self.is_allowed(v), v.order), default=None)
         word = culprit.status.value if culprit is not None else overall(verdicts)
-        return {"overall": word, "host": culprit.host if culprit else None, "port": culprit.port if culprit else None,
+        # How many sites share the headline's cause (its interceptor, else its status): advice for several sites
+        # says "these sites".
+        def cause(v: Verdict) -> object:
+            return v.interceptor.entry_id if v.interceptor else v.status
+
+        sites = sum(1 for v in notable if culprit is not None and cause(v) == cause(culprit))
+        return {"overall": word, "sites": sites,
+                "host": culprit.host if culprit else None, "port": culprit.port if culprit else None,
                 "rule": culprit.rule if culprit else None, "allowed": self.is_allowed(culprit) if culprit else False,
                 "interceptor": culprit.interceptor.to_dict() if culprit and culprit.interceptor else None}
 
@@ -238,7 +274,10 @@ class Daemon:
     def run(self, poll: float = 5.0) -> None:
         """Until ``stop``: a round now, then on schedule, on ``trigger`` (API) or when the network changes."""
         offline = 0
-        seen_network = self.network()
+        seen_network = self.network_key()
+        while self.awaiting_consent and not self.stop.is_set():  # OONI's informed-consent step: nothing before it
+            if self.trigger.wait(timeout=poll):
+                self.trigger.clear()
         while not self.stop.is_set():
             try:
                 rnd = self.check_now()
@@ -251,7 +290,7 @@ class Daemon:
                 if self.trigger.wait(timeout=min(poll, max(0.0, deadline - time.monotonic()))):
                     self.trigger.clear()
                     break
-                current = self.network()
+                current = self.network_key()
                 if current != seen_network:
                     log.info("network changed: %s -> %s", seen_network, current)
                     seen_network = current

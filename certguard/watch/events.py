@@ -1,4 +1,4 @@
-"""Live events for the UI (Server-Sent Events) and the label of the network we are on."""
+"""Live events for the UI (Server-Sent Events)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,6 @@ import queue
 import threading
 from collections.abc import Iterator
 from typing import Any
-
-
-def linux_network() -> str:
-    """A label for the current network: default-route interface and gateway(s). Changes when the user moves."""
-    routes = []
-    try:
-        with open("/proc/net/route", encoding="ascii") as f:
-            for line in f.readlines()[1:]:
-                parts = line.split()
-                if len(parts) > 2 and parts[1] == "00000000":  # default route
-                    gw = int(parts[2], 16).to_bytes(4, "little")
-                    routes.append(f"{parts[0]} via {'.'.join(str(b) for b in gw)}")
-    except OSError:
-        return "unknown"
-    return ", ".join(sorted(routes)) or "offline"
 
 
 class EventBus:

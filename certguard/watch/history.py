@@ -50,6 +50,10 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX episodes_open ON episodes(network, culprit, ended_at);
     """,
+    # 2: what each network key stood for (Wi-Fi name, gateway, kind of link), so that it can be named for people
+    """
+    CREATE TABLE networks (key TEXT PRIMARY KEY, info TEXT NOT NULL, last_seen TEXT NOT NULL);
+    """,
 )
 
 
@@ -142,10 +146,16 @@ class History:
 
     # ---- writing
 
-    def record_round(self, verdicts: Sequence[Verdict], network: str, now: datetime) -> list[Verdict]:
-        """Store one round atomically (verdicts, episodes, pruning). The verdicts are stored as judged: history
-        facts reach the judge *before* judging (``facts``), so this never changes a decision."""
+    def record_round(self, verdicts: Sequence[Verdict], network: str, now: datetime,
+                     network_info: dict[str, Any] | None = None) -> list[Verdict]:
+        """Store one round atomically (verdicts, episodes, pruning, and what ``network`` stands for). The verdicts
+        are stored as judged: history facts reach the judge *before* judging (``facts``), so this never changes a
+        decision."""
         with self._tx() as db:
+            if network_info is not None:
+                db.execute("INSERT INTO networks (key, info, last_seen) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+                           "SET info=excluded.info, last_seen=excluded.last_seen",
+                           (network, json.dumps(network_info, sort_keys=True), iso(now)))
             for v in verdicts:
                 self._store(db, v, network)
             self._update_episodes(db, verdicts, network, now)
@@ -232,6 +242,8 @@ class History:
         db.execute("DELETE FROM verdicts WHERE last_seen < ? AND (status = 'ok' OR last_seen < ?)", (ok_cut, alarm_cut))
         db.execute("DELETE FROM episodes WHERE ended_at IS NOT NULL AND ended_at < ?", (alarm_cut,))
         db.execute("DELETE FROM chains WHERE id NOT IN (SELECT chain_id FROM verdicts WHERE chain_id IS NOT NULL)")
+        db.execute("DELETE FROM networks WHERE last_seen < ? AND key NOT IN (SELECT network FROM verdicts) "
+                   "AND key NOT IN (SELECT network FROM episodes)", (alarm_cut,))
 
     # ---- reading
 
@@ -269,6 +281,23 @@ class History:
                                     "ended_at FROM episodes ORDER BY started_at DESC LIMIT ?", (limit,)).fetchall()
         return [Episode(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), parse_iso(r[6]), parse_iso(r[7]),
                         parse_iso(r[8]) if r[8] else None) for r in rows]
+
+    def networks(self, limit: int = 100) -> list[tuple[str, dict[str, Any] | None]]:
+        """The networks this device was on, most recent first: each key with what it stood for (None for keys
+        recorded before version 2 of the schema, or unreadable)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, info, last_seen FROM networks UNION ALL "
+                "SELECT network, NULL, MAX(last_seen) FROM verdicts WHERE network NOT IN (SELECT key FROM networks) "
+                "GROUP BY network ORDER BY 3 DESC LIMIT ?", (limit,)).fetchall()
+        out: list[tuple[str, dict[str, Any] | None]] = []
+        for key, info, _ in rows:
+            try:
+                doc = json.loads(info) if info else None
+            except ValueError:
+                doc = None
+            out.append((key, doc if isinstance(doc, dict) else None))
+        return out
 
     def count(self) -> int:
         with self._lock:

@@ -72,7 +72,8 @@ class Notifier:
             return False
         tr = tr or Translator()
         status = tr(f"status.{v.status.value}")
-        title = (tr("notify.title_by", host=v.host, status=status, name=v.interceptor.name) if v.interceptor
+        title = (tr("notify.title_by", host=v.host, status=status,
+                    name=tr.interceptor_name(v.interceptor)) if v.interceptor
                  else tr("notify.title", host=v.host, status=status))
         body = tr("notify.intercepted" if v.status is Status.INTERCEPTED else "notify.other")
         self._last[key] = now
@@ -115,7 +116,8 @@ class Notifier:
                     tr("notify.intercepted" if first.status is Status.INTERCEPTED else "notify.other"))
         kind = first.interceptor.kind.value
         headline = tr(_KIND_TITLE[kind]) if kind in _KIND_TITLE else tr("ui.overall.intercepted")
-        title = tr("notify.group_title", headline=headline, name=first.interceptor.name)
+        # what the user reads is in their language; allow rules (above) still match the English name and the id
+        title = tr("notify.group_title", headline=headline, name=tr.interceptor_name(first.interceptor))
         return title, tr("notify.group_body", hosts=hosts, lead=tr(_KIND_LEAD.get(kind, "ui.kind_lead.unknown")))
 
 

@@ -91,18 +91,22 @@ def load_settings(path: Path, interval: float | None = None) -> Settings:
     """
     base = Settings()
     if path.exists() and not path.is_file():
-        raise ConfigError(f"{path}: is not a file; remove it (certguard writes its settings there)")
+        raise ConfigError(f"{path}: is not a file; remove it (certguard writes its settings there)",
+                          key="error.settings.not_file", path=path)
     if path.is_file():
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"cannot read settings: {describe_os_error(exc, path)}") from exc
+            raise ConfigError(f"cannot read settings: {describe_os_error(exc, path)}", key="error.settings.unreadable",
+                              detail=describe_os_error(exc, path)) from exc
         except RecursionError as exc:
-            raise ConfigError(f"{path}: not valid settings JSON (nested too deeply); fix or remove it") from exc
+            raise ConfigError(f"{path}: not valid settings JSON (nested too deeply); fix or remove it",
+                              key="error.settings.nested", path=path) from exc
         except ValueError as exc:
-            raise ConfigError(f"{path}: not valid settings JSON ({exc}); fix or remove it") from exc
+            raise ConfigError(f"{path}: not valid settings JSON ({exc}); fix or remove it",
+                              key="error.settings.json", path=path, detail=exc) from exc
         if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: settings must be a JSON object")
+            raise ConfigError(f"{path}: settings must be a JSON object", key="error.settings.object", path=path)
         try:
             base = base.updated(raw)
         except ConfigError as exc:

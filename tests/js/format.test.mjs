@@ -31,3 +31,14 @@ test("site labels and routes", () => {
   assert.deepEqual(parseHash("", "status"), {page: "status", params: []});
   assert.deepEqual(parseHash("#/site/%E0%A4", "status"), {page: "site", params: ["%E0%A4"]}, "bad escapes do not throw");
 });
+
+test("a locale without calendar data gets numeric dates, not the root locale's 'M12'", async () => {
+  const {hasCalendarData, numericMoment} = await import("../../ui/lib/format.js");
+  const d = new Date(2026, 11, 2, 0, 42);
+  assert.equal(numericMoment(d, {dateStyle: "medium", timeStyle: "short"}), "02.12.2026, 00:42");
+  assert.equal(numericMoment(d, {hour: "2-digit", minute: "2-digit"}), "00:42");
+  assert.equal(numericMoment(d, {day: "numeric", month: "short"}), "02.12");
+  // Node's full ICU has the data (Chromium's reduced one lacks kk: tests/test_ui_kinds.py checks the window)
+  assert.equal(hasCalendarData("en-GB"), true);
+  assert.equal(hasCalendarData("fr"), true);
+});

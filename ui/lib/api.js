@@ -21,3 +21,11 @@ export async function api(path, options) {
 }
 
 export const withLang = (path) => path + (path.includes("?") ? "&" : "?") + "lang=" + encodeURIComponent(lang());
+
+// Network keys ("eth0 via 192.0.2.1") named for people ("wired network (gateway 192.0.2.1)") by the daemon, in the
+// page's language; a key it cannot name stays as it is.
+export async function networkNames() {
+  const doc = await api(withLang("/api/networks"));
+  const names = new Map(doc.networks.map((n) => [n.key, n.label]));
+  return (key) => names.get(key) || key;
+}

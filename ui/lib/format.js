@@ -7,14 +7,52 @@ export function localeFor(code) {
   return code === "en" ? "en-GB" : code;
 }
 
+// Whether this browser has calendar data for the locale: Chromium's reduced ICU "supports" kk but names months
+// "M12" (the root locale), which reads as "2026 M12 2", and Qt WebEngine has none. Such a locale gets the numeric
+// form used in Kazakhstan and Russia instead ("02.12.2026, 00:42").
+const calendarData = new Map();
+export function hasCalendarData(locale) {
+  if (!calendarData.has(locale)) {
+    let ok;
+    try {
+      const format = new Intl.DateTimeFormat(locale, {month: "long"});
+      // Qt WebEngine lacks kk altogether and falls back to en-US ("Dec 2, 2026, 12:51 AM"): another language.
+      const same = format.resolvedOptions().locale.split("-")[0] === locale.split("-")[0];
+      ok = same && !/^M\d+$/.test(format.format(new Date(2026, 0, 15)));
+    } catch (e) {
+      ok = false;
+    }
+    calendarData.set(locale, ok);
+  }
+  return calendarData.get(locale);
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+// "02.12.2026, 00:42" (a date and time), "00:42" (hour and minute) or "02.12" (day and month), local time.
+export function numericMoment(date, options) {
+  const day = `${pad(date.getDate())}.${pad(date.getMonth() + 1)}`;
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  if (options.dateStyle) return `${day}.${date.getFullYear()}, ${time}`;
+  return options.hour ? time : day;
+}
+
+// A moment in the user's language; ``opts`` as for toLocaleString (default: medium date, short time).
+export function formatMoment(date, code, opts) {
+  const locale = localeFor(code);
+  const options = opts || {dateStyle: "medium", timeStyle: "short"};
+  if (!hasCalendarData(locale)) return numericMoment(date, options);
+  try {
+    return date.toLocaleString(locale, options);
+  } catch (e) {
+    return date.toISOString();
+  }
+}
+
 export function formatDate(iso, code) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  try {
-    return d.toLocaleString(localeFor(code), {dateStyle: "medium", timeStyle: "short"});
-  } catch (e) {
-    return d.toISOString();
-  }
+  return formatMoment(d, code);
 }
 
 export function when(iso) {

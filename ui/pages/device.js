@@ -5,9 +5,14 @@ import {icon} from "../lib/icons.js";
 import {api, withLang} from "../lib/api.js";
 import {title} from "../lib/widgets.js";
 
+// The interceptor's name in the page's language (display_name); the raw intel name from an older daemon.
+const interceptorName = (i) => i.display_name || i.name;
+// Where a root is installed, in the page's language (label); the raw location from an older daemon.
+const placeName = (loc) => loc.label || loc.location;
+
 // A plain title: the product's name when certguard knows it, else the CA's common name; the DN stays below.
 function plainTitle(r) {
-  if (r.interceptor) return r.interceptor.name;
+  if (r.interceptor) return interceptorName(r.interceptor);
   const cn = /(?:^|,\s*)CN=([^,]+)/.exec(r.subject);
   return cn ? cn[1] : r.subject;
 }
@@ -37,8 +42,8 @@ async function render(focus) {
       el("h2", {tabindex: "-1"}, icon(r.verdict === "interceptor" ? "intercepted" : "warning"), " ", plainTitle(r)),
       el("p", {class: "dn", text: r.subject}),
       el("p", {}, el("strong", {text: t(`audit.verdict.${r.verdict}`)}),
-        r.interceptor ? ` — ${r.interceptor.name} (${t(`kind.${r.interceptor.kind}`)})` : ""),
-      el("ul", {}, r.locations.map((loc) => el("li", {text: `${loc.location} — ${t(`audit.trust.${loc.trust}`)}`}))),
+        r.interceptor ? ` — ${interceptorName(r.interceptor)} (${t(`kind.${r.interceptor.kind}`)})` : ""),
+      el("ul", {}, r.locations.map((loc) => el("li", {text: `${placeName(loc)} — ${t(`audit.trust.${loc.trust}`)}`}))),
       r.anchored.length ? el("p", {text: t("audit.anchored", {hosts: r.anchored.join(", ")})}) : null,
       (r.signed_sites || []).length ? el("p", {class: "signed", text: t("ui.device.signed_sites", {hosts: r.signed_sites.join(", ")})}) : null,
       el("p", {class: "hash", text: `SHA-256 ${r.sha256}`}),
@@ -47,7 +52,7 @@ async function render(focus) {
   }
   if (s.expected) out.push(el("p", {class: "muted", text: t("audit.expected_hidden", {count: s.expected})}));
   if (s.distribution_outdated) out.push(el("p", {class: "muted", text: t("audit.distribution_outdated", {count: s.distribution_outdated})}));
-  for (const p of doc.problems) out.push(el("p", {class: "problem", text: t("audit.problem", p)}));
+  for (const p of doc.problems) out.push(el("p", {class: "problem", text: t("audit.problem", {...p, location: placeName(p)})}));
   return out;
 }
 

@@ -3,16 +3,16 @@
 import {el} from "../lib/dom.js";
 import {lang, t} from "../lib/i18n.js";
 import {icon} from "../lib/icons.js";
-import {duration, localeFor, when} from "../lib/format.js";
+import {duration, formatMoment, when} from "../lib/format.js";
 import {bars, span, ticks} from "../lib/timeline.js";
-import {api} from "../lib/api.js";
+import {api, networkNames, withLang} from "../lib/api.js";
 import {badge, title} from "../lib/widgets.js";
 
 const DAY = 24 * 3600000;
 
 function tickLabel(ms, lengthMs) {
   const opts = lengthMs <= 2 * DAY ? {hour: "2-digit", minute: "2-digit"} : {day: "numeric", month: "short"};
-  try { return new Date(ms).toLocaleString(localeFor(lang()), opts); } catch (e) { return new Date(ms).toISOString(); }
+  return formatMoment(new Date(ms), lang(), opts);
 }
 
 // The axis under the bars: round moments from ticks(), and "now" at the right end. Labels too close to an end
@@ -42,7 +42,8 @@ function item(e) {
 }
 
 async function render() {
-  const doc = await api("/api/episodes");
+  const doc = await api(withLang("/api/episodes"));  // culprits named in the window's language
+  const networkName = await networkNames();
   const out = [title("ui.nav.history"), el("p", {class: "lead", text: t("ui.history_intro")})];
   const all = doc.episodes.concat((doc.periods || []).map((p) => ({...p, period: true})))
     .sort((a, b) => String(b.started_at).localeCompare(String(a.started_at)));
@@ -56,7 +57,7 @@ async function render() {
   for (const [network, items] of byNetwork) {
     const geometry = bars(items, now);
     out.push(el("section", {class: "network"},
-      el("h2", {text: t("ui.network") + ": " + network}),
+      el("h2", {text: t("ui.network_named", {network: networkName(network)})}),
       // The bar is a picture of the list below it (which carries the same facts as text).
       el("div", {class: "timeline", "aria-hidden": "true"}, items.map((e, i) =>
         el("span", {class: `bar bar--${e.period ? e.status : e.kind || "unknown"}`, "data-left": geometry[i].left.toFixed(2),

@@ -2,19 +2,34 @@
 import {el} from "../lib/dom.js";
 import {LANG_NAMES, languages, t} from "../lib/i18n.js";
 import {icon} from "../lib/icons.js";
-import {api, Unauthorised} from "../lib/api.js";
+import {api, Unauthorised, withLang} from "../lib/api.js";
 import {state} from "../lib/state.js";
 import {hooks} from "../lib/actions.js";
 import {title} from "../lib/widgets.js";
 
 const dirty = () => { state.settingsDirty = true; };
 
-function ruleRow(rule) {
+// The network of an allow rule, picked from the networks this device has been on (named for people by the daemon;
+// the value is the daemon's pattern for exactly that network), "any network", or a pattern the rule already has
+// (written by hand in the settings file): kept, never dropped.
+function networkPicker(chosen, networks) {
+  const options = [el("option", {value: "*", text: t("network.any")})];
+  for (const n of networks) {
+    options.push(el("option", {value: n.rule, text: n.current ? t("network.current", {label: n.label}) : n.label}));
+  }
+  if (chosen !== "*" && !networks.some((n) => n.rule === chosen)) {
+    options.push(el("option", {value: chosen, text: t("network.pattern", {pattern: chosen})}));
+  }
+  const select = el("select", {name: "network"}, options);
+  select.value = chosen;
+  return select;
+}
+
+function ruleRow(rule, networks) {
   const row = el("li", {class: "rule-row"},
     el("label", {}, t("ui.settings.allow_interceptor"), " ",
       el("input", {type: "text", name: "interceptor", value: rule.interceptor || "", required: true})),
-    el("label", {}, t("ui.settings.allow_network"), " ",
-      el("input", {type: "text", name: "network", value: rule.network || "*"})),
+    el("label", {}, t("ui.settings.allow_network"), " ", networkPicker(rule.network || "*", networks)),
     el("label", {}, t("ui.settings.allow_note"), " ",
       el("input", {type: "text", name: "note", value: rule.note || ""})),
     el("button", {type: "button", class: "small", onclick: () => { row.remove(); dirty(); },
@@ -36,7 +51,7 @@ async function saveSettings(event) {
   form.interval.removeAttribute("aria-invalid");
   const allow = [...form.querySelectorAll(".rule-row")].map((row) => ({
     interceptor: row.querySelector("[name=interceptor]").value.trim(),
-    network: row.querySelector("[name=network]").value.trim() || "*",
+    network: row.querySelector("[name=network]").value || "*",
     note: row.querySelector("[name=note]").value.trim(),
   })).filter((r) => r.interceptor);
   const body = {
@@ -74,8 +89,9 @@ function watched(s) {
 }
 
 async function render() {
-  const s = await api("/api/settings");
-  const rules = el("ul", {id: "rules", class: "rules"}, s.allow.map(ruleRow));
+  const s = await api(withLang("/api/settings"));  // withLang: networks are named in the page's language
+  const networks = s.networks || [];
+  const rules = el("ul", {id: "rules", class: "rules"}, s.allow.map((rule) => ruleRow(rule, networks)));
   const langSelect = el("select", {id: "language", name: "language"},
     el("option", {value: "", text: t("ui.settings.language_auto")}),
     languages().map((code) => el("option", {value: code, lang: code, text: LANG_NAMES[code] || code})));
@@ -104,7 +120,7 @@ async function render() {
       el("h3", {text: t("ui.settings.allow")}),
       el("p", {class: "help", text: t("ui.settings.allow_help")}),
       rules,
-      el("button", {type: "button", class: "small", onclick: () => { rules.append(ruleRow({})); dirty(); },
+      el("button", {type: "button", class: "small", onclick: () => { rules.append(ruleRow({}, networks)); dirty(); },
         text: t("ui.settings.add_rule")})),
     el("fieldset", {},
       el("legend", {text: t("ui.settings.language")}),

@@ -2,7 +2,7 @@
 import {el} from "../lib/dom.js";
 import {t} from "../lib/i18n.js";
 import {siteLabel, when} from "../lib/format.js";
-import {api, withLang} from "../lib/api.js";
+import {api, networkNames, withLang} from "../lib/api.js";
 import {state} from "../lib/state.js";
 import {badge, failureText, hostText} from "../lib/widgets.js";
 
@@ -30,9 +30,11 @@ function pinsText(p) {
   return t("ui.pins.not_checked", {pinset: p.pinset});
 }
 
-function ctText(ct) {
-  if (!ct) return t("cli.ct_not_checked");
+// In the window's own words: no CLI command to run (the CLI's texts name one).
+export function ctText(ct) {
+  if (!ct) return t("ui.ct.not_checked");
   const valid = ct.scts.filter((s) => s.valid).length;
+  if (!ct.enforced) return t("ui.ct.not_counted", {valid, version: ct.log_list_version});
   if (ct.policy_met) return t("cli.ct_ok", {valid});
   return t("cli.ct_failed") + (ct.reasons.length ? ` (${ct.reasons.join("; ")})` : "");
 }
@@ -43,6 +45,7 @@ async function render(host = "", port = "443") {
   const heading = el("h1", {tabindex: "-1", class: "host"}, hostText(siteLabel(host, port)));
   if (!r) return [heading, el("p", {text: t("ui.no_results")})];
   const hist = await api(`/api/history?host=${encodeURIComponent(host)}`);
+  const networkName = await networkNames();
   // What the browser companion saw for this host; the daemon decided whether it differs from its own probe.
   const seen = await api(withLang(`/api/observed?host=${encodeURIComponent(host)}`));
   const diff = (seen.observed || []).map((o) => o.difference).find((d) => d);
@@ -59,7 +62,7 @@ async function render(host = "", port = "443") {
   if (r.advice) out.push(el("h2", {text: t("ui.what_to_do")}), el("p", {class: "advice", text: r.advice}));
   out.push(el("h2", {text: t("ui.findings")}));
   out.push(r.findings.length ? el("ul", {class: "findings"}, r.findings.map((f) => el("li", {class: `sev--${f.severity}`},
-    el("span", {class: "sev", text: t(`ui.severity.${f.severity}`) + ": "}), f.message,
+    el("span", {class: "sev", text: t("ui.finding_severity", {severity: t(`ui.severity.${f.severity}`)})}), f.message,
     el("code", {class: "rule", text: " " + f.id})))) : el("p", {text: t("ui.no_findings")}));
   out.push(el("h2", {text: t("ui.chain.title")}));
   out.push(r.chain.length ? el("ol", {class: "chain"}, r.chain.map((c, i) => certCard(c, i, r)))
@@ -78,7 +81,7 @@ async function render(host = "", port = "443") {
   out.push(hist.history.length ? el("div", {class: "scroll"}, el("table", {class: "history"},
     el("thead", {}, el("tr", {}, ["cli.col_status", "ui.network", "ui.col_from", "ui.col_to", "ui.col_seen"].map(
       (k) => el("th", {scope: "col", text: t(k)})))),
-    el("tbody", {}, hist.history.map((h) => el("tr", {}, el("td", {}, badge(h.status)), el("td", {text: h.network}),
+    el("tbody", {}, hist.history.map((h) => el("tr", {}, el("td", {}, badge(h.status)), el("td", {text: networkName(h.network)}),
       el("td", {text: when(h.first_seen)}), el("td", {text: when(h.last_seen)}), el("td", {text: String(h.seen)}))))))
     : el("p", {text: t("ui.no_history")}));
   return out;

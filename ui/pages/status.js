@@ -36,8 +36,11 @@ function headlineText(overall, kind) {
   return t(`ui.overall.${overall}`);
 }
 
-function leadText(overall, kind) {
+// "All is well" claims no more than this round checked: when no site's CT could be counted (no log list, or one
+// that does not cover now), the lead says so instead of implying CT was checked.
+export function leadText(overall, kind, results) {
   if (overall === "intercepted" && KIND_LEAD[kind]) return t(KIND_LEAD[kind]);
+  if (overall === "ok" && !results.some((r) => r.ct && r.ct.enforced)) return t("ui.overall_help.ok_no_ct");
   return t(`ui.overall_help.${overall}`);
 }
 
@@ -53,6 +56,8 @@ function attributionText(r) {
   if (!["intercepted", "suspicious"].includes(r.status)) return null;
   const i = r.interceptor;
   if (!i) return t("ui.attribution.none");
+  // Not recognised at all: the name is only the issuer's, so nothing is "recognised by its key".
+  if (i.kind === "unknown") return t("ui.attribution.unknown", {name: i.name});
   const name = i.name + (i.country ? ` (${i.country})` : "");
   return t(i.match === "name" ? "ui.attribution.name" : "ui.attribution.strong", {name, kind: t(`kind.${i.kind}`)});
 }
@@ -78,13 +83,15 @@ async function render() {
   const kind = culprit && culprit.interceptor ? culprit.interceptor.kind : null;
   const tone = overall === "intercepted" ? (KIND_TONE[kind] || "attack") : overall;
   const affected = doc.results.filter((r) => !["ok", "unreachable"].includes(r.status));
+  // The daemon words the advice for every site sharing the headline's cause ("these sites" when there are several).
+  const adviceText = culprit ? (doc.headline.advice || culprit.advice) : null;
   const card = el("section", {class: `verdict verdict--${overall} tone--${tone}`, "aria-labelledby": "verdict-title",
                               "data-overall": overall, "data-kind": kind || "", "data-tone": tone},
     el("div", {class: "verdict-icon"}, icon(statusIcon(overall))),
     el("div", {class: "verdict-body"},
       el("h2", {id: "verdict-title", text: headlineText(overall, kind)}),
-      el("p", {class: "lead", text: leadText(overall, kind)}),
-      culprit && culprit.advice ? [el("h3", {text: t("ui.what_to_do")}), el("p", {class: "advice", text: culprit.advice})] : null,
+      el("p", {class: "lead", text: doc.awaiting_consent ? t("ui.consent.waiting") : leadText(overall, kind, doc.results)}),
+      adviceText ? [el("h3", {text: t("ui.what_to_do")}), el("p", {class: "advice", text: adviceText})] : null,
       culprit && certaintyText(culprit) ? el("p", {class: "certainty", text: certaintyText(culprit)}) : null,
       culprit && attributionText(culprit) ? el("p", {class: "who", text: attributionText(culprit)}) : null,
       culprit ? await installedNote(culprit) : null,
@@ -101,10 +108,12 @@ async function render() {
     text: checking ? t("ui.checking") : t("ui.check_now")});
   const facts = el("dl", {class: "facts"},
     el("dt", {text: t("ui.last_check")}), el("dd", {id: "checked-at", text: when(doc.checked_at)}),
-    el("dt", {text: t("ui.network")}), el("dd", {text: doc.network}),
+    el("dt", {text: t("ui.network")}), el("dd", {text: doc.network_label || doc.network}),
     el("dt", {text: t("ui.sites_checked")}), el("dd", {text: String(doc.results.length)}));
+  // Waiting for the first-run answer (the notice above): no site is checked before it, so no "Check now" either.
   return [title("ui.nav.status"), card, list,
-          el("div", {class: "actions"}, button, el("span", {id: "progress", class: "muted", role: "status"})), facts];
+          el("div", {class: "actions"}, doc.awaiting_consent ? null : button,
+            el("span", {id: "progress", class: "muted", role: "status"})), facts];
 }
 
 export default {route: "status", nav: "ui.nav.status", render};

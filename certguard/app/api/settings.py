@@ -8,8 +8,15 @@ from flask import Blueprint, Response, abort, jsonify
 
 from certguard.app.api.state import api_state, json_body
 from certguard.errors import CertguardError
+from certguard.watch.networks import known_networks
 
 bp = Blueprint("settings", __name__)
+
+
+def _networks() -> list[dict[str, Any]]:
+    state = api_state()
+    d = state.daemon
+    return known_networks(state.translator(), d.history.networks(), d.current_network())
 
 
 def _with_watched(doc: dict[str, Any]) -> dict[str, Any]:
@@ -18,12 +25,19 @@ def _with_watched(doc: dict[str, Any]) -> dict[str, Any]:
     shows the very list a round probes, less the sensitive sites when low-profile mode skips them."""
     d = api_state().daemon
     settings = d.settings
+    doc = doc | {"networks": _networks()}  # for the allow rules' network picker
     try:
         targets = d.base_targets(settings)
     except CertguardError:  # the --sites file went away or broke: the next round reports it; show no list
         return doc | {"watched": None, "skipped": []}
     return doc | {"watched": [t.label for t in targets if not (settings.low_profile and t.sensitive)],
                   "skipped": [t.label for t in targets if settings.low_profile and t.sensitive]}
+
+
+@bp.get("/api/networks")
+def networks() -> Response:
+    """The networks this device has been on, named for people: for the allow-rule picker and the history pages."""
+    return jsonify({"networks": _networks()})
 
 
 @bp.get("/api/settings")

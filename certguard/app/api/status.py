@@ -13,6 +13,7 @@ from certguard.app.api.state import api_state
 from certguard.app.render import audit_document
 from certguard.i18n import Translator
 from certguard.judge.models import Status, iso
+from certguard.watch.networks import network_label
 
 if TYPE_CHECKING:
     from certguard.watch.daemon import Daemon, Round
@@ -24,6 +25,10 @@ def _results(tr: Translator, d: Daemon, rnd: Round) -> list[dict[str, Any]]:
     out = []
     for v in rnd.verdicts:
         doc = v.to_dict(tr.messages(v))
+        if v.interceptor is not None:
+            # what the pages show, in the page's language; ``id`` is the stable machine id, ``data_name`` the
+            # intel file's own (English) name that allow rules match
+            doc["interceptor"] |= {"name": tr.interceptor_name(v.interceptor), "data_name": v.interceptor.name}
         public, device = d.anchor_subjects(v)
         doc |= {"advice": tr.advice(v), "allowed": d.is_allowed(v), "rank": v.status.rank,
                 "public_anchor_subject": public, "device_anchor_subject": device}
@@ -44,13 +49,20 @@ def status() -> Response:
     if hit is not None and hit[0] is rnd and hit[1] is settings and hit[2] == d.problem:
         return Response(hit[3], mimetype="application/json")
     headline = d.headline()
+    # Before the first round (waiting for the first-run answer) the network is the one we are on now.
+    network = rnd.network if rnd.checked_at is not None else d.network_key()
+    culprit = next((v for v in rnd.verdicts if (v.host, v.port) == (headline["host"], headline["port"])), None)
+    if culprit is not None:
+        headline["advice"] = tr.advice(culprit, many=headline["sites"] > 1)
     body = json.dumps({"overall": headline["overall"], "headline": headline,
                        "checked_at": iso(rnd.checked_at) if rnd.checked_at else None,
-                       "network": rnd.network, "running": rnd.running, "version": __version__,
+                       "network": network, "network_label": network_label(tr, network, d.current_network()),
+                       "running": rnd.running, "version": __version__,
                        "language": state.language(), "notifications": d.notifier_name,
                        "problem": d.problem, "results": _results(tr, d, rnd),
                        # first run, not answered yet: the page says once that probing is visible (OONI's step)
-                       "consent_needed": d.first_run and settings.consent is None}).encode()
+                       "consent_needed": d.first_run and settings.consent is None,
+                       "awaiting_consent": d.awaiting_consent}).encode()
     with state.cache_lock:
         state.cache[("status", tr.lang)] = (rnd, settings, d.problem, body)
     return Response(body, mimetype="application/json")
@@ -72,8 +84,12 @@ def history() -> Response:
 
 @bp.get("/api/episodes")
 def episodes() -> Response:
-    daemon = api_state().daemon
-    return jsonify({"episodes": [e.to_dict() for e in daemon.history.episodes()], "periods": _periods(daemon)})
+    state = api_state()
+    daemon, tr = state.daemon, state.translator()
+    # the history keeps the culprit's English name (or an issuer's DN): the page reads it in its own language
+    episodes = [e.to_dict() | {"culprit": tr.known_name(e.culprit), "recorded_culprit": e.culprit}
+                for e in daemon.history.episodes()]
+    return jsonify({"episodes": episodes, "periods": _periods(daemon)})
 
 
 _PERIOD_STATUSES = (Status.BLOCKED.value, Status.CAPTIVE_PORTAL.value)

@@ -18,27 +18,44 @@ from collections.abc import Sequence
 import click
 
 from certguard import __version__
+from certguard.app.cli import localized
 from certguard.data.files import describe_os_error
 from certguard.errors import CertguardError
+from certguard.i18n import Translator
 from certguard.judge.models import EXIT_OK, EXIT_USAGE
 
-# command name → (module in certguard.app.cli, attribute, one-line help shown by --help without importing it)
+localized.install()  # before any command module builds its click types (see localized.install)
+
+# command name → (module in certguard.app.cli, attribute, one-line help shown by --help without importing it,
+# and that help's catalog key)
 _COMMANDS = {
-    "check": ("check", "check", "Probe sites and say whether the connection to each is intercepted."),
-    "inspect": ("check", "inspect", "Judge a saved chain (PEM or DER) as if HOST had served it."),
-    "audit": ("audit", "audit_command", "List the roots this device trusts beyond Mozilla's, and whose they are."),
-    "pins": ("data", "pins_command", "Show the pinsets and check every pinned key against Mozilla's roots."),
-    "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it."),
-    "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API."),
-    "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon."),
-    "native-host": ("extension", "native_host_command", "Answer the browser extension (native messaging)."),
-    "extension": ("extension", "extension_group", "Install, remove or show the browser extension's native host."),
-    "report": ("report", "report_group", "Write evidence for auditors (an HTML page and evidence.json), or verify it."),
-    "lab": ("lab", "lab_group", "Workshop mode: interception shown on loopback with throwaway CAs, nothing installed."),
+    "check": ("check", "check", "Probe sites and say whether the connection to each is intercepted.",
+              "cli.help.short.check"),
+    "inspect": ("check", "inspect", "Judge a saved chain (PEM or DER) as if HOST had served it.",
+                "cli.help.short.inspect"),
+    "audit": ("audit", "audit_command", "List the roots this device trusts beyond Mozilla's, and whose they are.",
+              "cli.help.short.audit"),
+    "pins": ("data", "pins_command", "Show the pinsets and check every pinned key against Mozilla's roots.",
+             "cli.help.short.pins"),
+    "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it.",
+               "cli.help.short.update"),
+    "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API.",
+               "cli.help.short.daemon"),
+    "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon.", "cli.help.short.ui"),
+    "native-host": ("extension", "native_host_command", "Answer the browser extension (native messaging).",
+                    "cli.help.short.native-host"),
+    "extension": ("extension", "extension_group",
+                  "Install, remove or show the browser extension's native host.", "cli.help.short.extension"),
+    "report": ("report", "report_group",
+               "Write evidence for auditors (an HTML page and evidence.json), or verify it.",
+               "cli.help.short.report"),
+    "lab": ("lab", "lab_group",
+            "Workshop mode: interception shown on loopback with throwaway CAs, nothing installed.",
+            "cli.help.short.lab"),
 }
 
 
-class _Group(click.Group):
+class _Group(localized.Group):
     """Loads each command on first use, and turns certguard's own errors into one clear line and exit code 2,
     without a traceback."""
 
@@ -48,28 +65,31 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in _COMMANDS:
             return None
-        module, attr, _ = _COMMANDS[cmd_name]
+        module, attr, _, _ = _COMMANDS[cmd_name]
         command = getattr(importlib.import_module(f"certguard.app.cli.{module}"), attr)
         assert isinstance(command, click.Command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, help_) for name, (_, _, help_) in _COMMANDS.items()])
+        with formatter.section(localized.click_gettext("Commands")):
+            formatter.write_dl([(name, localized.text(key, help_)) for name, (_, _, help_, key) in _COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except CertguardError as exc:
-            click.echo(f"certguard: error: {exc}", err=True)
+            tr = Translator()
+            click.echo(tr("error.line", message=exc.localized(tr)), err=True)
             ctx.exit(EXIT_USAGE)
         except OSError as exc:  # the machine's doing (full disk, read-only folder): one line, never a traceback
-            click.echo(f"certguard: error: {describe_os_error(exc, exc.filename or '-')}", err=True)
+            tr = Translator()
+            click.echo(tr("error.line", message=describe_os_error(exc, exc.filename or "-", tr)), err=True)
             ctx.exit(EXIT_USAGE)
 
 
-@click.group(cls=_Group)
-@click.version_option(__version__, prog_name="certguard")
+@click.group(cls=_Group, help_key="cli.help.certguard")
+@click.version_option(__version__, prog_name="certguard", cls=localized.Option, help_key="click.version_option",
+                      help="Show the version and exit.")
 def cli() -> None:
     """Find out whether your TLS connections are being intercepted, by whom, and what to do about it."""
 

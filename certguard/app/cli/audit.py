@@ -10,8 +10,10 @@ import click
 from rich.console import Console
 
 from certguard import device
+from certguard.app.cli import localized
 from certguard.app.cli.check import resolve_targets
 from certguard.app.cli.common import done, existing_file, target_options
+from certguard.app.cli.localized import option
 from certguard.app.render import audit_to_json, render_audit_text
 from certguard.data.context import load_trust_context
 from certguard.i18n import LANGUAGES, Translator
@@ -21,20 +23,28 @@ from certguard.judge.storescan import StoreScan
 from certguard.watch.pipeline import Pipeline, probe_options
 
 
-@click.command("audit")
-@click.option("--store", "store_paths", type=click.Path(exists=True, path_type=Path), multiple=True,
-              help="Audit this store only: a PEM/DER file, a folder of them, or an NSS database folder. Repeatable.")
-@click.option("--root", "linux_root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Read the Linux system stores under this directory (a mounted disk image) instead of /.")
-@click.option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Look for Firefox and Chromium profiles in this home directory (default: yours).")
-@click.option("--check", "with_check", is_flag=True,
-              help="Also probe the sites and say which installed root signed which observed connection.")
+@click.command("audit", cls=localized.Command, help_key="cli.help.audit")
+@option("--store", "store_paths", type=click.Path(exists=True, path_type=Path), multiple=True,
+        key="cli.opt.audit.store",
+        help="Audit this store only: a PEM/DER file, a folder of them, or an NSS database folder. Repeatable.")
+@option("--root", "linux_root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+        key="cli.opt.audit.root",
+        help="Read the Linux system stores under this directory (a mounted disk image) instead of /.")
+@option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+        key="cli.opt.audit.home",
+        help="Look for Firefox and Chromium profiles in this home directory (default: yours).")
+@option("--check", "with_check", is_flag=True,
+        key="cli.opt.audit.check",
+        help="Also probe the sites and say which installed root signed which observed connection.")
 @target_options
-@click.option("--ca-bundle", type=existing_file, help="Judge against these roots instead of Mozilla's (certifi).")
-@click.option("--intel", "intel_files", type=existing_file, multiple=True, help="Extra known interceptors (TOML).")
-@click.option("--all", "show_all", is_flag=True, help="List the certificates from Mozilla's program too.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (roots[] with store, trust and verdict).")
+@option("--ca-bundle", type=existing_file, key="cli.opt.audit.ca-bundle",
+        help="Judge against these roots instead of Mozilla's (certifi).")
+@option("--intel", "intel_files", type=existing_file, multiple=True, key="cli.opt.audit.intel",
+        help="Extra known interceptors (TOML).")
+@option("--all", "show_all", is_flag=True, key="cli.opt.audit.all",
+        help="List the certificates from Mozilla's program too.")
+@option("--json", "as_json", is_flag=True, key="cli.opt.audit.json",
+        help="Print JSON (roots[] with store, trust and verdict).")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None)
 def audit_command(store_paths: tuple[Path, ...], linux_root: Path | None, home: Path | None, with_check: bool,
                   sites: Path | None, low_profile: bool, connect_to: tuple[str, ...], resolve: tuple[str, ...],

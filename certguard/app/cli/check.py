@@ -11,9 +11,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from certguard.app.cli import localized
 from certguard.app.cli.common import context, done, emit, existing_file, target_options, trust_options
+from certguard.app.cli.localized import option
 from certguard.data.files import read_bounded
 from certguard.data.targets import ConnectTo, Resolve, apply_overrides, load_site_list, parse_target
+from certguard.errors import DataError
 from certguard.i18n import Translator
 from certguard.judge import certs
 from certguard.judge.models import EXIT_UNREACHABLE, ProbeAttempt, Target, exit_code, parse_iso
@@ -32,10 +35,11 @@ def resolve_targets(hosts: Sequence[str], sites: Path | None, low_profile: bool,
     return apply_overrides(targets, [ConnectTo.parse(c) for c in connect_to], [Resolve.parse(r) for r in resolve])
 
 
-@click.command()
+@click.command(cls=localized.Command, help_key="cli.help.check")
 @click.argument("hosts", nargs=-1)
 @target_options
-@click.option("--workers", type=click.IntRange(1, 256), default=64, show_default=True, help="Sites probed at once.")
+@option("--workers", type=click.IntRange(1, 256), default=64, show_default=True, key="cli.opt.check.workers",
+        help="Sites probed at once.")
 @trust_options
 def check(hosts: tuple[str, ...], sites: Path | None, low_profile: bool, connect_to: tuple[str, ...],
           resolve: tuple[str, ...], proxy: str | None, timeout: float, workers: int, ca_bundle: Path | None,
@@ -69,11 +73,12 @@ def _run_with_progress(pipeline: Pipeline, targets: Sequence[Target], tr: Transl
         return pipeline.run(targets, on_done=advance)
 
 
-@click.command()
+@click.command(cls=localized.Command, help_key="cli.help.inspect")
 @click.argument("file", type=existing_file)
-@click.option("--host", required=True, help="The host name the chain was served for.")
+@option("--host", required=True, key="cli.opt.inspect.host", help="The host name the chain was served for.")
 @click.option("--port", type=click.IntRange(1, 65535), default=443, show_default=True)
-@click.option("--at", "at", default=None, metavar="ISO8601", help="Judge as of this time (default: now).")
+@option("--at", "at", default=None, metavar="ISO8601", key="cli.opt.inspect.at",
+        help="Judge as of this time (default: now).")
 @trust_options
 def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | None, pin_files: tuple[Path, ...],
             intel_files: tuple[Path, ...], ct_logs: Path | None, no_device_store: bool, data_dir: Path | None,
@@ -83,10 +88,12 @@ def inspect(file: Path, host: str, port: int, at: str | None, ca_bundle: Path | 
     try:
         when = parse_iso(at) if at else datetime.now(UTC)
     except (ValueError, OverflowError) as exc:
-        raise click.BadParameter(f"{at!r} is not an ISO-8601 time that certguard can use", param_hint="--at") from exc
+        raise click.BadParameter(tr("error.cli.bad_time", value=repr(at)), param_hint="--at") from exc
     raw = read_bounded(file)  # bounded: a saved chain is kilobytes, /dev/zero must not hang
     # Raw DER blocks, judged exactly like a live probe's capture: same chain, same verdict.
     chain = certs.split_pem_or_der(raw, str(file))
+    if not certs.readable_any(chain):  # not a chain at all: one line, not a verdict full of parser internals
+        raise DataError(str(file), "no block is a certificate certguard can read", key="error.certs.none_readable")
     target = parse_target(host)
     pipeline = Pipeline(context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store, data_dir),
                         clock=lambda: when)

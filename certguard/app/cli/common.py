@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from certguard.app.cli.localized import option
 from certguard.app.render import render_text, to_json
 from certguard.data.context import load_trust_context
 from certguard.i18n import LANGUAGES, Translator
@@ -21,20 +22,26 @@ existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 def trust_options(f: click.decorators.FC) -> click.decorators.FC:
     for opt in reversed([
-        click.option("--ca-bundle", type=existing_file,
-                     help="Use the roots in FILE (PEM) instead of Mozilla's (certifi) as the public anchors."),
-        click.option("--pins", "pin_files", type=existing_file, multiple=True,
-                     help="Extra pinsets (TOML, as pinned_roots/pins.toml). Repeatable."),
-        click.option("--intel", "intel_files", type=existing_file, multiple=True,
-                     help="Extra known interceptors (TOML, as pinned_roots/interceptors.toml). Repeatable."),
-        click.option("--ct-logs", type=existing_file,
-                     help="CT log list (Chrome v3 JSON). Default: the copy stored by 'certguard update'."),
-        click.option("--no-device-store", is_flag=True, help="Do not read this device's trust stores."),
-        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="certguard's data directory (stored CT log list, history). Default: per user."),
-        click.option("--json", "as_json", is_flag=True, help="Print JSON (stable contract) instead of a table."),
-        click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
-                     help="Language of the messages (default: the system locale)."),
+        option("--ca-bundle", type=existing_file,
+               key="cli.opt.ca-bundle",
+               help="Use the roots in FILE (PEM) instead of Mozilla's (certifi) as the public anchors."),
+        option("--pins", "pin_files", type=existing_file, multiple=True,
+               key="cli.opt.pins", help="Extra pinsets (TOML, as pinned_roots/pins.toml). Repeatable."),
+        option("--intel", "intel_files", type=existing_file, multiple=True,
+               key="cli.opt.intel",
+               help="Extra known interceptors (TOML, as pinned_roots/interceptors.toml). Repeatable."),
+        option("--ct-logs", type=existing_file,
+               key="cli.opt.ct-logs",
+               help="CT log list (Chrome v3 JSON). Default: the copy stored by 'certguard update'."),
+        option("--no-device-store", is_flag=True, key="cli.opt.no-device-store",
+               help="Do not read this device's trust stores."),
+        option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               key="cli.opt.data-dir",
+               help="certguard's data directory (stored CT log list, history). Default: per user."),
+        option("--json", "as_json", is_flag=True, key="cli.opt.json",
+               help="Print JSON (stable contract) instead of a table."),
+        option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
+               key="cli.opt.lang", help="Language of the messages (default: the system locale)."),
     ]):
         f = opt(f)
     return f
@@ -43,17 +50,21 @@ def trust_options(f: click.decorators.FC) -> click.decorators.FC:
 def target_options(f: click.decorators.FC) -> click.decorators.FC:
     """Where to connect and how: the same for check, audit --check, the daemon and ui."""
     for opt in reversed([
-        click.option("--sites", type=existing_file, help="Site list: TOML ([[site]]) or one HOST[:PORT] per line."),
-        click.option("--low-profile", is_flag=True,
-                     help="Skip sites flagged sensitive (probing is visible to the network)."),
-        click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT",
-                     help="Connect to ADDR:ADDRPORT instead (SNI and names still HOST), as in curl. Repeatable."),
-        click.option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR",
-                     help="Use ADDR for HOST:PORT instead of DNS, as in curl. Repeatable."),
-        click.option("--proxy", default=None, metavar="URL",
-                     help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY)."),
-        click.option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True,
-                     help="Seconds allowed for the connection and, separately, for the TLS handshake."),
+        option("--sites", type=existing_file, key="cli.opt.sites",
+               help="Site list: TOML ([[site]]) or one HOST[:PORT] per line."),
+        option("--low-profile", is_flag=True,
+               key="cli.opt.low-profile",
+               help="Skip sites flagged sensitive (probing is visible to the network)."),
+        option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:ADDRPORT",
+               key="cli.opt.connect-to",
+               help="Connect to ADDR:ADDRPORT instead (SNI and names still HOST), as in curl. Repeatable."),
+        option("--resolve", "resolve", multiple=True, metavar="HOST:PORT:ADDR",
+               key="cli.opt.resolve", help="Use ADDR for HOST:PORT instead of DNS, as in curl. Repeatable."),
+        option("--proxy", default=None, metavar="URL",
+               key="cli.opt.proxy", help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY)."),
+        option("--timeout", type=click.FloatRange(0.1, 120), default=10.0, show_default=True,
+               key="cli.opt.timeout",
+               help="Seconds allowed for the connection and, separately, for the TLS handshake."),
     ]):
         f = opt(f)
     return f

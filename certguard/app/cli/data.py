@@ -12,7 +12,9 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from certguard.app.cli import localized
 from certguard.app.cli.common import done, existing_file
+from certguard.app.cli.localized import option
 from certguard.data import anchors
 from certguard.data import pins as pin_data
 from certguard.data import update as update_mod
@@ -24,8 +26,9 @@ from certguard.probe import https
 from certguard.watch.pipeline import probe_options
 
 
-@click.command("pins")
-@click.option("--pins", "pin_files", type=existing_file, multiple=True, help="Extra pinsets to include.")
+@click.command("pins", cls=localized.Command, help_key="cli.help.pins")
+@option("--pins", "pin_files", type=existing_file, multiple=True, key="cli.opt.pins.pins",
+        help="Extra pinsets to include.")
 @click.option("--json", "as_json", is_flag=True)
 def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
     """Show the pinsets and check every pinned key against Mozilla's roots (certifi)."""
@@ -52,22 +55,28 @@ def pins_command(pin_files: tuple[Path, ...], as_json: bool) -> None:
 
 
 
-@click.command("update")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to store the data. Default: certguard's per-user data directory.")
-@click.option("--url", default=update_mod.CT_LOG_LIST.url, show_default=True, help="Where the CT log list is.")
-@click.option("--signature-url", default=update_mod.CT_LOG_LIST.signature_url, show_default=True,
-              help="Where its detached signature is.")
-@click.option("--file", "from_file", type=existing_file, default=None,
-              help="Import a log list carried here by other means (verified exactly like a download).")
-@click.option("--signature-file", type=existing_file, default=None, help="The signature for --file.")
-@click.option("--ca-bundle", type=existing_file, default=None,
-              help="TLS anchors for the download (default: Mozilla's, from certifi; never the OS store).")
+@click.command("update", cls=localized.Command, help_key="cli.help.update")
+@option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        key="cli.opt.update.data-dir",
+        help="Where to store the data. Default: certguard's per-user data directory.")
+@option("--url", default=update_mod.CT_LOG_LIST.url, show_default=True, key="cli.opt.update.url",
+        help="Where the CT log list is.")
+@option("--signature-url", default=update_mod.CT_LOG_LIST.signature_url, show_default=True,
+        key="cli.opt.update.signature-url", help="Where its detached signature is.")
+@option("--file", "from_file", type=existing_file, default=None,
+        key="cli.opt.update.file",
+        help="Import a log list carried here by other means (verified exactly like a download).")
+@option("--signature-file", type=existing_file, default=None, key="cli.opt.update.signature-file",
+        help="The signature for --file.")
+@option("--ca-bundle", type=existing_file, default=None,
+        key="cli.opt.update.ca-bundle",
+        help="TLS anchors for the download (default: Mozilla's, from certifi; never the OS store).")
 @click.option("--signing-key", type=existing_file, default=None, hidden=True,
               help="PEM public key of a mirror that signs with its own key (default: Google's log-list key).")
-@click.option("--proxy", default=None, metavar="URL", help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY).")
-@click.option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
-              help="Seconds allowed for each download.")
+@option("--proxy", default=None, metavar="URL", key="cli.opt.proxy",
+        help="HTTP proxy for CONNECT tunnels (default: $HTTPS_PROXY).")
+@option("--timeout", type=click.FloatRange(1, 600), default=60.0, show_default=True,
+        key="cli.opt.update.timeout", help="Seconds allowed for each download.")
 @click.option("--json", "as_json", is_flag=True)
 def update_command(data_dir: Path | None, url: str, signature_url: str, from_file: Path | None,
                    signature_file: Path | None, ca_bundle: Path | None, signing_key: Path | None, proxy: str | None,
@@ -78,7 +87,7 @@ def update_command(data_dir: Path | None, url: str, signature_url: str, from_fil
     network can stop an update but cannot change the data.
     """
     if (from_file is None) != (signature_file is None):
-        raise click.UsageError("--file and --signature-file go together")
+        raise click.UsageError(Translator()("error.cli.file_and_signature"))
     feed = dataclasses.replace(update_mod.CT_LOG_LIST, url=url, signature_url=signature_url)
     if signing_key is not None:
         feed = dataclasses.replace(feed, key_pem=update_mod.load_key(signing_key))

@@ -9,7 +9,9 @@ from pathlib import Path
 import click
 
 from certguard.app import hostinstall, nativehost
+from certguard.app.cli import localized
 from certguard.app.cli.common import context, done, existing_file
+from certguard.app.cli.localized import option
 from certguard.data.context import data_dir as data_dir_of
 from certguard.i18n import LANGUAGES, Translator
 from certguard.judge.models import EXIT_OK, EXIT_UNREACHABLE
@@ -18,7 +20,8 @@ from certguard.watch.pipeline import probe_options
 _EXTENSION_DIR = Path(__file__).resolve().parents[3] / "extension"
 
 
-@click.command("native-host", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.command("native-host", cls=localized.Command, help_key="cli.help.native-host",
+               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--ca-bundle", type=existing_file)
 @click.option("--pins", "pin_files", type=existing_file, multiple=True)
@@ -48,21 +51,23 @@ def native_host_command(data_dir: Path | None, ca_bundle: Path | None, pin_files
     done(nativehost.run(host, idle=idle_timeout, timeout=message_timeout))
 
 
-@click.group("extension")
+@click.group("extension", cls=localized.Group, help_key="cli.help.extension")
 def extension_group() -> None:
     """Connect the browser extension to certguard: install, remove or show the native-messaging host."""
 
 
 def _browser_options(f: click.decorators.FC) -> click.decorators.FC:
-    for option in reversed([
+    for opt in reversed([
         click.option("--browser", type=click.Choice(list(hostinstall.BROWSERS)), required=True),
-        click.option("--user-data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="The browser's --user-data-dir, if it runs with one (Chromium-based browsers)."),
-        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="certguard's data directory the host should use (and whose daemon it talks to)."),
+        option("--user-data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               key="cli.opt.extension.user-data-dir",
+               help="The browser's --user-data-dir, if it runs with one (Chromium-based browsers)."),
+        option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               key="cli.opt.extension.data-dir",
+               help="certguard's data directory the host should use (and whose daemon it talks to)."),
         click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True),
     ]):
-        f = option(f)
+        f = opt(f)
     return f
 
 
@@ -75,7 +80,7 @@ def _plan(browser: str, user_data_dir: Path | None, data_dir: Path | None, home:
         raise click.BadParameter(str(exc)) from exc
 
 
-@extension_group.command("install")
+@extension_group.command("install", help_key="cli.help.extension.install")
 @_browser_options
 @click.option("--host-arg", "host_args", multiple=True, hidden=True,
               help="An extra option for the native host (--ca-bundle FILE, --intel FILE: tests, odd setups).")
@@ -93,7 +98,7 @@ def extension_install(browser: str, user_data_dir: Path | None, data_dir: Path |
     done(EXIT_OK)
 
 
-@extension_group.command("uninstall")
+@extension_group.command("uninstall", help_key="cli.help.extension.uninstall")
 @_browser_options
 def extension_uninstall(browser: str, user_data_dir: Path | None, data_dir: Path | None, home: Path | None) -> None:
     """Remove the native-messaging host manifest for the current user."""
@@ -106,7 +111,7 @@ def extension_uninstall(browser: str, user_data_dir: Path | None, data_dir: Path
     done(EXIT_OK)
 
 
-@extension_group.command("status")
+@extension_group.command("status", help_key="cli.help.extension.status")
 @_browser_options
 def extension_status(browser: str, user_data_dir: Path | None, data_dir: Path | None, home: Path | None) -> None:
     """Say whether the host is installed for this browser. Exit 0 if it is, 3 if not."""

@@ -8,23 +8,25 @@ import click
 from rich.console import Console
 
 from certguard.app import lab
+from certguard.app.cli import localized
 from certguard.app.cli.common import done
+from certguard.app.cli.localized import option
 from certguard.app.render import render_text
 from certguard.i18n import LANGUAGES, Translator
 from certguard.judge.models import exit_code
 
-_lang = click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
-                     help="Language of the texts (default: the system locale).")
-_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+_lang = option("--lang", type=click.Choice(list(LANGUAGES)), default=None,
+                     key="cli.opt.lab.lang", help="Language of the texts (default: the system locale).")
+_json = option("--json", "as_json", is_flag=True, key="cli.opt.lab.json", help="Print JSON instead of text.")
 
 
-@click.group("lab")
+@click.group("lab", cls=localized.Group, help_key="cli.help.lab")
 def lab_group() -> None:
     """Workshop mode: show interception safely. Every scenario runs on 127.0.0.1 with throwaway CAs kept in a
     temporary directory; nothing is installed anywhere."""
 
 
-@lab_group.command("list")
+@lab_group.command("list", help_key="cli.help.lab.list")
 @_json
 @_lang
 def list_command(as_json: bool, lang: str | None) -> None:
@@ -39,7 +41,7 @@ def list_command(as_json: bool, lang: str | None) -> None:
         click.echo(f"{'':<15} {s['what_it_shows']}")
 
 
-@lab_group.command("run")
+@lab_group.command("run", help_key="cli.help.lab.run")
 @click.argument("scenario_id", metavar="ID")
 @_json
 @_lang

@@ -18,8 +18,10 @@ import click
 
 from certguard import device
 from certguard.app import report, report_html
+from certguard.app.cli import localized
 from certguard.app.cli.check import resolve_targets
 from certguard.app.cli.common import context, done, target_options, trust_options
+from certguard.app.cli.localized import option
 from certguard.app.render import audit_document
 from certguard.data.context import data_dir as default_data_dir
 from certguard.data.files import describe_os_error, write_atomic
@@ -29,12 +31,13 @@ from certguard.judge import audit, certs
 from certguard.judge.analyze import TrustContext
 from certguard.judge.models import EXIT_OK, EXIT_USAGE, Verdict, exit_code, iso, parse_iso
 from certguard.watch.history import History
+from certguard.watch.networks import network_label
 from certguard.watch.pipeline import Pipeline, probe_options
 
 HISTORY_FILE = "history.sqlite3"
 
 
-class _ReportGroup(click.Group):
+class _ReportGroup(localized.Group):
     """``report [options]`` makes a report; ``report verify FILE`` checks one."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -43,7 +46,7 @@ class _ReportGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group("report", cls=_ReportGroup)
+@click.group("report", cls=_ReportGroup, help_key="cli.help.report")
 def report_group() -> None:
     """Write evidence (report.html and evidence.json) or verify it: 'certguard report verify DIR/evidence.json'."""
 
@@ -54,7 +57,7 @@ def _when(value: str | None, name: str) -> datetime | None:
     try:
         return parse_iso(value)
     except (ValueError, OverflowError) as exc:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 time", param_hint=name) from exc
+        raise click.BadParameter(Translator()("error.cli.bad_time", value=repr(value)), param_hint=name) from exc
 
 
 def _chain_der(v: Verdict) -> tuple[bytes, ...]:
@@ -85,23 +88,31 @@ def _from_history(history: History, ctx: TrustContext, since: datetime | None,
     return entries
 
 
-def _episodes(history: History | None, since: datetime | None, until: datetime | None) -> list[dict[str, Any]]:
+def _episodes(history: History | None, since: datetime | None, until: datetime | None,
+              tr: Translator) -> list[dict[str, Any]]:
+    """The daemon's episodes in the window, each with its network named for people ("Wi-Fi “CafeNet”")."""
     if history is None:
         return []
-    return [e.to_dict() for e in history.episodes()
+    networks = dict(history.networks())
+    return [e.to_dict() | {"network_label": network_label(tr, e.network, networks.get(e.network))}
+            for e in history.episodes()
             if not (since and (e.ended_at or e.last_seen) < since) and not (until and e.started_at > until)]
 
 
-@report_group.command("create")
+@report_group.command("create", help_key="cli.help.report.create")
 @click.argument("hosts", nargs=-1)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder to write report.html and evidence.json into (created if needed).")
-@click.option("--from-history", is_flag=True, help="Report the daemon's history instead of checking now.")
-@click.option("--since", default=None, metavar="ISO8601", help="With --from-history: from this time.")
-@click.option("--until", default=None, metavar="ISO8601", help="With --from-history: up to this time.")
-@click.option("--no-audit", is_flag=True, help="Leave out the audit of this device's trust stores.")
-@click.option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Audit the browser profiles in this home directory (default: yours).")
+@option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+        key="cli.opt.report.out", help="Folder to write report.html and evidence.json into (created if needed).")
+@option("--from-history", is_flag=True, key="cli.opt.report.from-history",
+        help="Report the daemon's history instead of checking now.")
+@option("--since", default=None, metavar="ISO8601", key="cli.opt.report.since",
+        help="With --from-history: from this time.")
+@option("--until", default=None, metavar="ISO8601", key="cli.opt.report.until",
+        help="With --from-history: up to this time.")
+@option("--no-audit", is_flag=True, key="cli.opt.report.no-audit",
+        help="Leave out the audit of this device's trust stores.")
+@option("--home", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+        key="cli.opt.report.home", help="Audit the browser profiles in this home directory (default: yours).")
 @target_options
 @trust_options
 def create(hosts: tuple[str, ...], out_dir: Path, from_history: bool, since: str | None, until: str | None,
@@ -114,20 +125,21 @@ def create(hosts: tuple[str, ...], out_dir: Path, from_history: bool, since: str
     tr = Translator(lang)
     t_since, t_until = _when(since, "--since"), _when(until, "--until")
     if (t_since or t_until) and not from_history:
-        raise click.UsageError("--since and --until need --from-history")
+        raise click.UsageError(tr("error.cli.since_needs_history"))
     ctx = context(ca_bundle, pin_files, intel_files, ct_logs, no_device_store, data_dir)
     history_path = default_data_dir(data_dir) / HISTORY_FILE
     history = History(history_path) if history_path.is_file() else None
     try:
         if from_history:
             if history is None:
-                raise ConfigError(f"no daemon history in {history_path.parent} (see 'certguard daemon')")
+                raise ConfigError(f"no daemon history in {history_path.parent} (see 'certguard daemon')",
+                                  key="error.report.no_history", directory=history_path.parent)
             entries = _from_history(history, ctx, t_since, t_until)
         else:
             targets = resolve_targets(hosts, sites, low_profile, connect_to, resolve)
             rnd = Pipeline(ctx, probe_options(timeout, proxy)).run(targets)
             entries = [report.Entry(v, _chain_der(v), rnd.checked_at) for v in rnd.verdicts]
-        episodes = _episodes(history, t_since, t_until)
+        episodes = _episodes(history, t_since, t_until, tr)
     finally:
         if history is not None:
             history.close()
@@ -149,7 +161,8 @@ def create(hosts: tuple[str, ...], out_dir: Path, from_history: bool, since: str
         write_atomic(evidence_path, sealed)  # 0600, like the page: both describe this device and network
         write_atomic(html_path, report_html.render(doc, digest, tr).encode("utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot write the report: {describe_os_error(exc, out_dir)}") from exc
+        raise ConfigError(f"cannot write the report: {describe_os_error(exc, out_dir)}", key="error.report.write",
+                          detail=describe_os_error(exc, out_dir, tr)) from exc
     if as_json:
         click.echo(json.dumps({"report": str(html_path), "evidence": str(evidence_path),
                                "document_sha256": digest, "summary": doc["summary"]}, indent=2))
@@ -159,7 +172,7 @@ def create(hosts: tuple[str, ...], out_dir: Path, from_history: bool, since: str
     done(exit_code(verdicts))
 
 
-@report_group.command("verify")
+@report_group.command("verify", help_key="cli.help.report.verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None)
 def verify_command(file: Path, lang: str | None) -> None:
@@ -169,7 +182,8 @@ def verify_command(file: Path, lang: str | None) -> None:
     try:
         raw = file.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {describe_os_error(exc, file)}") from exc
+        raise ConfigError(f"cannot read {describe_os_error(exc, file)}", key="error.report.read",
+                          detail=describe_os_error(exc, file, tr)) from exc
     diffs, judged = report.verify(raw, tr)
     for line in diffs:
         click.echo(line)

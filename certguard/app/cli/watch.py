@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import webbrowser
@@ -11,7 +12,9 @@ from typing import Any
 import click
 
 from certguard.app import desktop, host
+from certguard.app.cli import localized
 from certguard.app.cli.common import done, existing_file, target_options
+from certguard.app.cli.localized import option
 from certguard.app.host import DaemonConfig
 from certguard.data.context import data_dir as data_dir_of
 from certguard.data.targets import ConnectTo, Resolve
@@ -20,20 +23,23 @@ from certguard.judge.models import EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from certguard.watch import daemon, service
 
 
-@click.group("daemon")
+@click.group("daemon", cls=localized.Group, help_key="cli.help.daemon")
 def daemon_group() -> None:
     """Watch continuously: probe on a schedule and on network changes, remember, notify, serve the local API."""
 
 
 def _daemon_options(f: click.decorators.FC) -> click.decorators.FC:
     """The options of a daemon; ``ui`` takes them too, for when it has to start one in-process."""
-    for option in reversed([
-        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                     help="Where history, settings, api.json and api.token live. Default: per user."),
-        click.option("--interval", type=click.FloatRange(0.05, 86400), default=None,
-                     help="Seconds between rounds (default 1800, or the saved setting), with ±10% jitter."),
-        click.option("--api-port", type=click.IntRange(0, 65535), default=0, show_default=True,
-                     help="Port of the local API on 127.0.0.1 (0: any free port; see api.json)."),
+    for opt in reversed([
+        option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+               key="cli.opt.daemon.data-dir",
+               help="Where history, settings, api.json and api.token live. Default: per user."),
+        option("--interval", type=click.FloatRange(0.05, 86400), default=None,
+               key="cli.opt.daemon.interval",
+               help="Seconds between rounds (default 1800, or the saved setting), with ±10% jitter."),
+        option("--api-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+               key="cli.opt.daemon.api-port",
+               help="Port of the local API on 127.0.0.1 (0: any free port; see api.json)."),
         target_options,
         click.option("--workers", type=click.IntRange(1, 256), default=64, show_default=True),
         click.option("--ca-bundle", type=existing_file),
@@ -41,10 +47,11 @@ def _daemon_options(f: click.decorators.FC) -> click.decorators.FC:
         click.option("--intel", "intel_files", type=existing_file, multiple=True),
         click.option("--ct-logs", type=existing_file),
         click.option("--no-device-store", is_flag=True),
-        click.option("--prometheus-textfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="Also write the state for node_exporter's textfile collector to this file (opt-in)."),
+        option("--prometheus-textfile", type=click.Path(dir_okay=False, path_type=Path), default=None,
+               key="cli.opt.daemon.prometheus-textfile",
+               help="Also write the state for node_exporter's textfile collector to this file (opt-in)."),
     ]):
-        f = option(f)
+        f = opt(f)
     return f
 
 
@@ -59,21 +66,24 @@ def _daemon_config(data_dir: Path | None, interval: float | None, api_port: int,
                         prometheus_textfile, proxy=proxy)
 
 
-@daemon_group.command("run")
+@daemon_group.command("run", help_key="cli.help.daemon.run")
 @_daemon_options
-def daemon_run(**options: Any) -> None:
+@option("--ask-first", is_flag=True, key="cli.opt.daemon.ask-first",
+        help="On the first run, probe nothing until the notice that probing is visible has been answered in the UI.")
+def daemon_run(ask_first: bool, **options: Any) -> None:
     """Run the daemon in the foreground until SIGTERM/SIGINT (a service manager starts it this way)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with host.hosted(_daemon_config(**options)) as h:
+    with host.hosted(dataclasses.replace(_daemon_config(**options), ask_first=ask_first)) as h:
         daemon.install_signal_handlers(h.stop)
         h.daemon.run()
     done(EXIT_OK)
 
 
-@daemon_group.command("install")
+@daemon_group.command("install", help_key="cli.help.daemon.install")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
-@click.option("--no-enable", is_flag=True, help="Only write the service file; do not enable or start it.")
+@option("--no-enable", is_flag=True, key="cli.opt.daemon.no-enable",
+        help="Only write the service file; do not enable or start it.")
 def daemon_install(data_dir: Path | None, home: Path | None, no_enable: bool) -> None:
     """Install the daemon as your user's service (systemd user unit, launchd agent or logon task)."""
     tr = Translator()
@@ -94,7 +104,7 @@ def daemon_install(data_dir: Path | None, home: Path | None, no_enable: bool) ->
     done(EXIT_OK)
 
 
-@daemon_group.command("uninstall")
+@daemon_group.command("uninstall", help_key="cli.help.daemon.uninstall")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None, hidden=True)
 def daemon_uninstall(home: Path | None) -> None:
     """Stop and remove the service (history and settings stay in the data directory)."""
@@ -108,7 +118,7 @@ def daemon_uninstall(home: Path | None) -> None:
     done(EXIT_OK)
 
 
-@daemon_group.command("status")
+@daemon_group.command("status", help_key="cli.help.daemon.status")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 def daemon_status(data_dir: Path | None) -> None:
     """Say whether a daemon runs for this data directory, and where its API is. Exit 0 if running, 3 if not."""
@@ -131,11 +141,13 @@ def daemon_status(data_dir: Path | None) -> None:
     done(EXIT_UNREACHABLE)
 
 
-@click.command("ui")
-@click.option("--browser", "use_browser", is_flag=True,
-              help="Open the UI in your default browser (a one-time login link) instead of a window.")
-@click.option("--print-url", is_flag=True, help="Print the one-time login URL instead of opening anything.")
-@click.option("--lang", type=click.Choice(list(LANGUAGES)), default=None, help="Language of the UI.")
+@click.command("ui", cls=localized.Command, help_key="cli.help.ui")
+@option("--browser", "use_browser", is_flag=True,
+        key="cli.opt.ui.browser",
+        help="Open the UI in your default browser (a one-time login link) instead of a window.")
+@option("--print-url", is_flag=True, key="cli.opt.ui.print-url",
+        help="Print the one-time login URL instead of opening anything.")
+@option("--lang", type=click.Choice(list(LANGUAGES)), default=None, key="cli.opt.ui.lang", help="Language of the UI.")
 @click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path), default=None, hidden=True,
               help="Save the window as PNG once a verdict shows, then close it (tests, documentation).")
 @_daemon_options
@@ -146,7 +158,9 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
     The daemon options apply only when the window has to start the daemon itself.
     """
     tr = Translator(lang)
-    cfg = _daemon_config(**options)
+    # A daemon the window starts itself is the desktop app's: on its first run it probes nothing before the user
+    # has answered the notice that probing is visible (OONI's informed-consent step).
+    cfg = dataclasses.replace(_daemon_config(**options), ask_first=True)
     window = not (use_browser or print_url)
 
     def show(url: str) -> None:
@@ -181,7 +195,7 @@ def ui_command(use_browser: bool, print_url: bool, lang: str | None, screenshot:
                 while not h.daemon.stop.wait(timeout=0.5):
                     pass
     except desktop.GuiUnavailable as exc:
-        click.echo(tr(exc.key, detail=exc.detail), err=True)
+        click.echo(tr(exc.key, detail=exc.detail) if exc.key else str(exc), err=True)
         done(EXIT_USAGE)
     done(EXIT_OK)
 
