@@ -6,6 +6,7 @@ from __future__ import annotations
 import plistlib
 import subprocess
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ import pytest
 from conftest import CheckRun, connect_to, spki_of, write_intel
 
 from certguard import device
+from certguard.app.render import audit_document
 from certguard.data import anchors as truststores
 from certguard.data import intel
 from certguard.device import linux, macos, nss
+from certguard.i18n import Translator
 from certguard.judge import audit, certs, storescan, verify
 
 QAZNET_SUBJECT = ("Qaznet Trust Network", None, "KZ")
@@ -105,6 +108,9 @@ def test_corrupt_nss_database_is_a_problem_not_a_crash(tmp_path: Path, qaznet: p
     assert run.exit_code == 1  # the readable store still counts
     assert [p["location"] for p in run.doc["problems"]] == [str(broken)]
     assert "certutil cannot read it" in run.doc["problems"][0]["message"]
+    assert run.doc["problems"][0]["text"].startswith("certutil cannot read it (")
+    kk = run_cli("audit", "--store", str(broken), "--lang", "kk")
+    assert "certutil оны оқи алмайды" in kk.output and "certutil cannot read it" not in kk.output
     assert len(run.doc["roots"]) == 1
 
 
@@ -247,6 +253,14 @@ def test_firefox_profiles_snap_chromium_and_enterprise_roots(tmp_path: Path, qaz
     assert [n.message for n in report.notes] == [
         "security.enterprise_roots.enabled is true: this Firefox also trusts every root of the operating "
         "system's store"]
+    # what a person reads is in their language; the English message stays for audit --json and logs
+    fr, en = Translator("fr"), Translator("en")
+    assert report.notes[0].text(fr) == fr("problem.enterprise_roots") and "Firefox approuve aussi" in \
+        report.notes[0].text(fr)
+    assert report.notes[0].text(en) == en("problem.enterprise_roots") != report.notes[0].text(fr)
+    doc = audit_document(report, Translator("ru"), datetime.now(UTC), "test")
+    assert doc["notes"][0]["message"] == report.notes[0].message, "the JSON message stays English"
+    assert doc["notes"][0]["text"] == Translator("ru")("problem.enterprise_roots")
 
 
 def test_no_profiles_no_notes(tmp_path: Path) -> None:

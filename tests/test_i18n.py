@@ -23,7 +23,7 @@ from certguard.judge.rules import RuleId
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
 PREFIXES = ("status", "kind", "match", "finding", "advice", "cli", "audit", "failure", "notify", "ui", "lab", "report",
-            "network", "store", "click", "error")
+            "network", "store", "click", "error", "problem")
 _LITERAL = re.compile(r"""["'`]((?:""" + "|".join(PREFIXES) + r""")\.[A-Za-z0-9_.\-]+)["'`]""")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

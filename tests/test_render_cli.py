@@ -59,3 +59,6 @@ def test_findings_grouped_by_culprit_and_every_status_counted(run_cli: Callable[
     counts = [f"1 {EN('status.ok')}", f"3 {EN('status.intercepted')}", f"1 {EN('status.blocked')}"]
     assert last == ", ".join(counts), last
     assert EN("status.captive_portal") not in last, "control: a status that did not occur is not listed"
+    # the culprit's block covers three sites: its advice says "these sites"; the blocked site's block is about one
+    assert " ".join(EN("advice.state.many").split()) in flat and " ".join(EN("advice.state").split()) not in flat
+    assert " ".join(EN("advice.blocked").split()) in flat

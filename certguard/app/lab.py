@@ -80,7 +80,8 @@ def scenario(scenario_id: str) -> Scenario:
         ConfigError: no such scenario.
     """
     if scenario_id not in BY_ID:
-        raise ConfigError(f"no lab scenario {scenario_id!r} (choose from {', '.join(BY_ID)})")
+        raise ConfigError(f"no lab scenario {scenario_id!r} (choose from {', '.join(BY_ID)})",
+                          key="error.lab.unknown_scenario", scenario=scenario_id, choices=", ".join(BY_ID))
     return BY_ID[scenario_id]
 
 
@@ -150,7 +151,8 @@ def _build(sid: str, now: datetime, public_a: CA, issuing_a: CA, public_b: CA) -
         issuing_b = public_b.child(name("Lab Trust Services Issuing CA B", "Lab Trust Services", "NL"), now)
         rogue = issuing_b.leaf((SITE,), now)
         return _Built([rogue.cert, issuing_b.cert], rogue, ())
-    raise ConfigError(f"no lab scenario {sid!r}")
+    raise ConfigError(f"no lab scenario {sid!r}", key="error.lab.unknown_scenario", scenario=sid,
+                      choices=", ".join(BY_ID))
 
 
 def _data_files(work: Path, public_a: CA, built: _Built, now: datetime) -> tuple[Path, list[Path]]:

@@ -128,7 +128,7 @@ def render_text(verdicts: Sequence[Verdict], tr: Translator, console: Console) -
         ct = _ct_line(v, tr)
         if ct:
             lines.append(ct)
-        advice = tr.advice(v)
+        advice = tr.advice(v, many=len(members) > 1)  # one block for several sites: "these sites"
         if advice:
             lines.append(f"{tr('cli.what_to_do')} {advice}")
         for text in lines:
@@ -206,8 +206,10 @@ def audit_document(report: AuditReport, tr: Translator, generated_at: datetime, 
     return {"certguard_version": __version__, "generated_at": iso(generated_at), "language": tr.lang,
             "anchors": anchors, "scanned": [where(s, loc) for s, loc in report.scanned],
             "roots": roots,
-            "problems": [where(p.store, p.location) | {"message": p.message} for p in report.problems],
-            "notes": [where(n.store, n.location) | {"message": n.message} for n in report.notes],
+            # "message" stays English (a contract); "text" is what a person reads, in their language
+            "problems": [where(p.store, p.location) | {"message": p.message, "text": p.text(tr)}
+                         for p in report.problems],
+            "notes": [where(n.store, n.location) | {"message": n.message, "text": n.text(tr)} for n in report.notes],
             "summary": report.counts()}
 
 
@@ -249,10 +251,10 @@ def render_audit_text(report: AuditReport, tr: Translator, console: Console, sho
         for text in removal_steps(r, tr).values():
             console.print("  " + tr("audit.how_to_remove_line", steps=text), markup=False)
     for p in report.problems:
-        console.print(tr("audit.problem", location=store_label(p.store, p.location, tr), message=p.message),
+        console.print(tr("audit.problem", location=store_label(p.store, p.location, tr), message=p.text(tr)),
                       markup=False, style="yellow")
     for n in report.notes:
-        console.print(tr("audit.note", location=store_label(n.store, n.location, tr), message=n.message),
+        console.print(tr("audit.note", location=store_label(n.store, n.location, tr), message=n.text(tr)),
                       markup=False, style="yellow")
     console.print("\n" + tr("audit.summary", interceptor=c["interceptor"], trusted=c["trusted_interceptors"],
                             extra=c["extra"], expected=c["expected"], problems=c["problems"]), markup=False)

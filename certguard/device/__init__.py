@@ -62,7 +62,8 @@ def read_device(system: str | None = None, home: Path | None = None, *, run: Run
     if reader is None:
         name = SYSTEM if system is None else system
         scan = StoreScan()
-        scan.problems.append(Problem(name, "-", f"no trust-store reader for {name!r}"))
+        scan.problems.append(Problem(name, "-", f"no trust-store reader for {name!r}", "problem.no_reader",
+                                     (("name", name),)))
         return scan
     return reader(Path.home() if home is None else home, run, linux_root, enum)
 

@@ -27,13 +27,14 @@ def _certs_from_bytes(data: bytes, store: str, location: str, trust: str, scan: 
     try:
         ders = certs.split_pem_or_der(data, location)
     except DataError as exc:
-        scan.problems.append(Problem(store, location, exc.message))
+        scan.problems.append(Problem(store, location, exc.message, exc.key, tuple(exc.params.items())))
         return
     for i, der in enumerate(ders):
         try:
             certs.parse(der)
         except ValueError as exc:
-            scan.problems.append(Problem(store, f"{location} #{i + 1}", f"not a readable certificate ({exc})"))
+            scan.problems.append(Problem(store, f"{location} #{i + 1}", f"not a readable certificate ({exc})",
+                                         "problem.not_certificate", (("detail", str(exc)),)))
             continue
         scan.entries.append(Installed(der, store, location, trust))
 
@@ -43,7 +44,8 @@ def read_file(path: Path, store: str = "file", trust: str = TRUSTED) -> StoreSca
     try:
         data = path.read_bytes()
     except OSError as exc:
-        scan.problems.append(Problem(store, str(path), f"cannot read: {exc.strerror or exc}"))
+        scan.problems.append(Problem(store, str(path), f"cannot read: {exc.strerror or exc}", "problem.cannot_read",
+                                     (("detail", str(exc.strerror or exc)),)))
         return scan
     scan.scanned.append((store, str(path)))
     _certs_from_bytes(data, store, str(path), trust, scan)
@@ -60,7 +62,8 @@ def read_folder(folder: Path, store: str = "file", trust: str = TRUSTED) -> Stor
         names = sorted(p for p in folder.iterdir() if p.suffix.lower() in _CERT_SUFFIXES or re.fullmatch(
             r"[0-9a-f]{8}\.\d+", p.name))
     except OSError as exc:
-        scan.problems.append(Problem(store, str(folder), f"cannot list: {exc.strerror or exc}"))
+        scan.problems.append(Problem(store, str(folder), f"cannot list: {exc.strerror or exc}", "problem.cannot_list",
+                                     (("detail", str(exc.strerror or exc)),)))
         return scan
     scan.scanned.append((store, str(folder)))
     for p in names:

@@ -85,13 +85,14 @@ def read_macos(home: Path, run: Runner = _run) -> StoreScan:
                 settings.update(parse_trust_settings(export.read_bytes()))
                 scan.scanned.append(("macos", label))
             except DataError as exc:
-                scan.problems.append(Problem("macos", label, exc.message))
+                scan.problems.append(Problem("macos", label, exc.message, exc.key, tuple(exc.params.items())))
     for keychain in (MACOS_SYSTEM_ROOTS, MACOS_SYSTEM, str(home / "Library/Keychains/login.keychain-db")):
         proc = run(["security", "find-certificate", "-a", "-p", keychain])
         if proc.returncode != 0:
             if keychain != MACOS_SYSTEM_ROOTS and "login" in keychain:
                 continue  # no login keychain (a service account): nothing to report
-            scan.problems.append(Problem("macos", keychain, "security find-certificate failed"))
+            scan.problems.append(Problem("macos", keychain, "security find-certificate failed",
+                                         "problem.macos_find_failed"))
             continue
         scan.scanned.append(("macos", keychain))
         found = StoreScan()

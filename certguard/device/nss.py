@@ -119,7 +119,7 @@ def _nickname_certs(db: str, nick: str, store: str, where: str, run: Runner,
     """Every certificate ``-n NICK`` gives, with its own flags (None when certutil printed none for it)."""
     pem = run(["certutil", "-L", "-d", db, "-n", nick, "-a"])
     if pem.returncode != 0:
-        scan.problems.append(Problem(store, where, "certutil cannot export this entry"))
+        scan.problems.append(Problem(store, where, "certutil cannot export this entry", "problem.certutil_export"))
         return None
     text = run(["certutil", "-L", "-d", db, "-n", nick])
     flags = parse_certutil_details(text.stdout.decode("utf-8", "replace")) if text.returncode == 0 else {}
@@ -139,13 +139,16 @@ def read_nss(db: Path, store: str = "nss", label: str | None = None, run: Runner
     scan = StoreScan()
     location = label or str(db)
     if not shutil.which("certutil") and run is _run:
-        scan.problems.append(Problem(store, location, "certutil not found (install libnss3-tools) - not read"))
+        scan.problems.append(Problem(store, location, "certutil not found (install libnss3-tools) - not read",
+                                     "problem.certutil_missing"))
         return scan
     prefix = "sql:" if (db / "cert9.db").exists() else "dbm:"
     listing = run(["certutil", "-L", "-d", f"{prefix}{db}"])
     if listing.returncode != 0:
         msg = (listing.stderr or listing.stdout).decode("utf-8", "replace").strip().splitlines()
-        scan.problems.append(Problem(store, location, "certutil cannot read it: " + (msg[-1] if msg else "failed")))
+        detail = msg[-1] if msg else "failed"
+        scan.problems.append(Problem(store, location, "certutil cannot read it: " + detail,
+                                     "problem.certutil_unreadable", (("detail", detail),)))
         return scan
     scan.scanned.append((store, location))
     rows = parse_certutil_list(listing.stdout.decode("utf-8", "replace"))
@@ -158,8 +161,9 @@ def read_nss(db: Path, store: str = "nss", label: str | None = None, run: Runner
         if own is None and row_flags is not None and len(by_nick[nick]) == 1:
             own = row_flags  # the nickname names exactly this certificate: its listing row is about it alone
         if own is None:
-            scan.problems.append(Problem(store, where, f"certutil printed no trust flags for certificate "
-                                         f"{certs.sha256_hex(der)}: not counted as trusted"))
+            sha = certs.sha256_hex(der)
+            scan.problems.append(Problem(store, where, f"certutil printed no trust flags for certificate {sha}: "
+                                         "not counted as trusted", "problem.no_trust_flags", (("sha256", sha),)))
         scan.entries.append(Installed(der, store, where, nss_trust(own or ""), own or ""))
         claimed.add(der)
 
@@ -222,7 +226,8 @@ def read_firefox(home: Path, run: Runner = _run) -> StoreScan:
                 continue
             if _ENTERPRISE_ROOTS.search(text):
                 scan.notes.append(Problem("nss-firefox", label, "security.enterprise_roots.enabled is true: "
-                                          "this Firefox also trusts every root of the operating system's store"))
+                                          "this Firefox also trusts every root of the operating system's store",
+                                          "problem.enterprise_roots"))
     return scan
 
 

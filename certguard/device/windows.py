@@ -24,7 +24,8 @@ def read_windows(enum: EnumCerts | None = None) -> StoreScan:
         try:
             rows = list(enum(store))
         except OSError as exc:
-            scan.problems.append(Problem("windows", location, f"cannot enumerate: {exc}"))
+            scan.problems.append(Problem("windows", location, f"cannot enumerate: {exc}", "problem.cannot_enumerate",
+                                         (("detail", str(exc)),)))
             continue
         scan.scanned.append(("windows", location))
         for der, encoding, purposes in rows:
@@ -38,7 +39,8 @@ def read_windows(enum: EnumCerts | None = None) -> StoreScan:
             try:
                 certs.parse(der)
             except ValueError as exc:
-                scan.problems.append(Problem("windows", location, f"not a readable certificate ({exc})"))
+                scan.problems.append(Problem("windows", location, f"not a readable certificate ({exc})",
+                                             "problem.not_certificate", (("detail", str(exc)),)))
                 continue
             scan.entries.append(Installed(der, "windows", location, trust,
                                           detail if is_root else f"intermediate store; {detail}"))

@@ -8,6 +8,7 @@ exception, so an audit lists what it could read even when one store is broken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from certguard.judge import certs
@@ -41,11 +42,18 @@ class Installed:
 
 @dataclass(frozen=True)
 class Problem:
-    """Something a reader could not read (or, in ``StoreScan.notes``, a fact worth telling)."""
+    """Something a reader could not read (or, in ``StoreScan.notes``, a fact worth telling). ``message`` is English
+    (``audit --json``, logs); ``key`` and ``params`` say the same through the catalogs (``problem.<what>``)."""
 
     store: str
     location: str
     message: str
+    key: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+    def text(self, tr: Callable[..., str]) -> str:
+        """The message in the user's language (``tr``: an ``i18n.Translator``), else the English one."""
+        return tr(self.key, **dict(self.params)) if self.key else self.message
 
 
 @dataclass

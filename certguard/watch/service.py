@@ -90,7 +90,7 @@ def plan(system: str, home: Path, data_dir: Path | None) -> Plan:
     if system == "Windows":
         return Plan(system, None, b"", [schtasks_command(argv)], [["schtasks", "/Delete", "/F", "/TN", TASK_NAME]])
     raise ConfigError(f"certguard cannot install a service on {system!r}: run 'certguard daemon run' from your "
-                      "own service manager instead")
+                      "own service manager instead", key="error.service.unsupported", system=system)
 
 
 def verify_unit(path: Path) -> tuple[bool, str]:

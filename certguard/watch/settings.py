@@ -9,7 +9,7 @@ from typing import Any
 
 from certguard.data.files import describe_os_error, write_atomic
 from certguard.data.targets import parse_target
-from certguard.errors import ConfigError, SettingsError
+from certguard.errors import ConfigError, DataError, SettingsError
 from certguard.i18n import LANGUAGES
 from certguard.watch.notify import AllowRule
 
@@ -110,7 +110,10 @@ def load_settings(path: Path, interval: float | None = None) -> Settings:
         try:
             base = base.updated(raw)
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from exc
+            # Not the window's wording (its interval is in minutes; the file's is in seconds): the file's own terms,
+            # framed in the user's language.
+            raise DataError(str(path), f"{exc}; fix or remove it", key="error.settings.bad_value",
+                            detail=exc) from exc
     return replace(base, interval=interval) if interval is not None else base
 
 

@@ -52,7 +52,9 @@ async function render(focus) {
   }
   if (s.expected) out.push(el("p", {class: "muted", text: t("audit.expected_hidden", {count: s.expected})}));
   if (s.distribution_outdated) out.push(el("p", {class: "muted", text: t("audit.distribution_outdated", {count: s.distribution_outdated})}));
-  for (const p of doc.problems) out.push(el("p", {class: "problem", text: t("audit.problem", {...p, location: placeName(p)})}));
+  for (const p of doc.problems) out.push(el("p", {class: "problem", text: t("audit.problem", {...p, message: p.text || p.message, location: placeName(p)})}));
+  // Facts worth telling, such as a Firefox that also trusts the system's roots (enterprise_roots).
+  for (const n of doc.notes || []) out.push(el("p", {class: "note", text: t("audit.note", {message: n.text || n.message, location: placeName(n)})}));
   return out;
 }
 
