@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pki
 
-from certguard.device.network import current_network
+from certguard.device.network import Link, current_network
 from certguard.judge import certs
 from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Target, Verdict
 from certguard.probe.tls import ProbeOptions, fetch_chain
@@ -134,7 +134,7 @@ def write_year(path: Path, port: int, sites: int) -> tuple[int, int]:
     forged = (certs.cert_info(qaznet.leaf("*.bench.test").cert),)
     match = InterceptorMatch("kz-qaznet", "Qaznet Trust Network", InterceptorKind.STATE, "KZ", MatchStrength.SPKI,
                              forged[0].sha256, ())
-    home, cafe = current_network().key, "wlan0 via 192.0.2.1 ssid Café"
+    home, cafe = current_network().key, Link("wlan0", "192.0.2.1", "wifi", "Café").key
     h = History(path)
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=365)
     try:

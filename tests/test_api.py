@@ -138,7 +138,9 @@ def _verdict(host: str, status: str, kind: str | None = None) -> Any:
 
     match = InterceptorMatch("zscaler", "Zscaler Root CA", InterceptorKind(kind), None, MatchStrength.NAME,
                              "00" * 32) if kind else None
-    return Verdict(host, 443, None, Status(status), Severity.WARNING, datetime.now(UTC), match, rule="x")
+    # a proxy recognised by name whose root this device trusts (as an organisation installs it): allow rules apply
+    return Verdict(host, 443, None, Status(status), Severity.WARNING, datetime.now(UTC), match, rule="x",
+                   device_anchor="11" * 32 if kind else None)
 
 
 def test_headline_is_decided_once_by_the_daemon(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:

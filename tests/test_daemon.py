@@ -3,6 +3,7 @@ real process (API security, live detection, kill -9 crash safety) against loopba
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import json
@@ -267,6 +268,63 @@ def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
     assert not t.is_alive()
 
 
+def test_nothing_reaches_the_history_before_the_first_run_answer(tmp_path: Path, public_issuing: pki.CA,
+                                                                  ctx_factory: Callable[..., TrustContext]) -> None:
+    """A chain from the browser companion while the desktop app waits is refused (409), not recorded: recording it
+    would make the next start no longer a first run, and skip the notice."""
+    from certguard.app import api
+
+    leaf = public_issuing.leaf(HOST)
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(), ask_first=True)
+    try:
+        client = api.create_app(d, "t" * 43).test_client()
+        auth = {"Host": "127.0.0.1:8123", "Authorization": "Bearer " + "t" * 43}
+        body = {"host": HOST, "port": 443, "chain": [base64.b64encode(pki.der(leaf.cert)).decode()],
+                "source": "chromium"}
+        assert client.post("/api/observed", json=body, headers=auth).status_code == 409
+        assert client.post("/api/observed", json={"host": HOST, "port": 443}, headers=auth).status_code == 409
+        with pytest.raises(daemon.ConsentPending):
+            d.receive(HOST, 443, [pki.der(leaf.cert)], "chromium")
+        assert d.history.count() == 0
+        d.update_settings({"consent": "continue"})
+        # control: once answered, the same chain is judged and recorded
+        assert client.post("/api/observed", json=body, headers=auth).status_code == 200
+        assert d.history.count() == 1
+    finally:
+        d.history.close()
+
+
+def test_a_network_reader_that_fails_does_not_end_the_watch(tmp_path: Path, public_issuing: pki.CA,
+                                                             serve: Callable[..., Any],
+                                                             ctx_factory: Callable[..., TrustContext]) -> None:
+    leaf = public_issuing.leaf(HOST)
+    srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
+
+    def broken() -> Network:
+        raise PermissionError("/sys/class/net: permission denied")
+
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
+                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
+                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(interval=3600),
+                      network=broken)
+    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
+    t.start()
+    try:
+        deadline = time.monotonic() + 10
+        while d.latest.checked_at is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert d.latest.network == "unknown" and d.latest.verdicts[0].status is Status.OK
+        time.sleep(0.3)  # several polls of the failing reader
+        assert t.is_alive(), "the watch goes on"
+    finally:
+        d.stop.set()
+        d.trigger.set()
+        t.join(timeout=10)
+        d.history.close()
+
+
 def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
                                          ctx_factory: Callable[..., TrustContext]) -> None:
     leaf = public_issuing.leaf(HOST)
@@ -285,15 +343,15 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
         deadline = time.monotonic() + 10
         while d.latest.checked_at is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via 192.168.1.1 ssid CafeNet" and d.latest.verdicts[0].status is Status.OK
+        assert d.latest.network == 'wlan0 via 192.168.1.1 ssid "CafeNet"' and d.latest.verdicts[0].status is Status.OK
         net[0] = Network((Link("wlan0", "192.168.1.1", "wifi", "Office"),))
         while d.latest.network != net[0].key and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == "wlan0 via 192.168.1.1 ssid Office", "the move to another network was not noticed"
+        assert d.latest.network == 'wlan0 via 192.168.1.1 ssid "Office"', "the move to another network was not noticed"
         assert d.history.count() == 2
         # What each key stood for is remembered, to name it for people later.
         known = dict(d.history.networks())
-        assert set(known) == {net[0].key, "wlan0 via 192.168.1.1 ssid CafeNet"}
+        assert set(known) == {net[0].key, 'wlan0 via 192.168.1.1 ssid "CafeNet"'}
         assert Network.from_dict(known[net[0].key]) == net[0] and d.current_network() == net[0]
     finally:
         d.stop.set()

@@ -5,6 +5,7 @@ read."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from certguard.device.network import Link, Network, current_network, parse_iw_link
+from certguard.device.network import Link, Network, clean_ssid, current_network, parse_iw_link
 from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
 from certguard.judge.models import Severity, Status, Verdict, iso
@@ -129,11 +130,16 @@ def test_wifi_is_named_by_its_network_name(tmp_path: Path) -> None:
     net = current_network(fake_root(tmp_path, "wlp2s0", wireless=True), name_of=lambda iface: "CafeNet")
     assert net.links == (Link("wlp2s0", "192.168.1.1", "wifi", "CafeNet"),)
     # The name is part of the key: an allow rule for the office Wi-Fi must not cover a café with the same gateway.
-    assert net.key == "wlp2s0 via 192.168.1.1 ssid CafeNet"
-    assert network_label(Translator("en"), net.key, net) == "Wi-Fi “CafeNet”"
-    assert network_label(Translator("fr"), net.key, net) == "Wi-Fi « CafeNet »"
+    assert net.key == 'wlp2s0 via 192.168.1.1 ssid "CafeNet"'
+    # the gateway too: the name is the access point's own choice, and another access point can take it
+    assert network_label(Translator("en"), net.key, net) == "Wi-Fi “CafeNet” (gateway 192.168.1.1)"
+    assert network_label(Translator("fr"), net.key, net) == "Wi-Fi « CafeNet » (passerelle 192.168.1.1)"
     unnamed = current_network(fake_root(tmp_path / "b", "wlp2s0", wireless=True), name_of=lambda iface: None)
     assert network_label(Translator("en"), unnamed.key, unnamed) == "Wi-Fi (gateway 192.168.1.1)"
+    # A Wi-Fi without a readable name never takes the gateway-only key that older versions stored for every
+    # network: an old rule for the home Wi-Fi must not cover any nameless access point behind 192.168.1.1.
+    assert unnamed.key == "wlp2s0 via 192.168.1.1 ssid ?"
+    assert not fnmatch.fnmatchcase(unnamed.key, "wlp2s0 via 192.168.1.1")
 
 
 def test_an_ethernet_interface_is_not_taken_for_wifi(tmp_path: Path) -> None:
@@ -159,6 +165,21 @@ def test_the_ssid_a_hostile_access_point_picks_is_shown_as_plain_text() -> None:
     assert parse_iw_link(out) == "Café[31m Net"  # escapes decoded, control characters dropped
     assert parse_iw_link("\tSSID: " + "A" * 200) == "A" * 32  # 32 bytes at most in 802.11
     assert parse_iw_link("Not connected.\n") is None
+    assert parse_iw_link("\tSSID: Caf\\xe9") == "Café", "a name that is not UTF-8 is read as Latin-1"
+    assert parse_iw_link("\tSSID: \\x20") is None, "a blank name is no name"
+    assert parse_iw_link("\tSSID: a\\q") == "a\\q", "only \\xNN is an escape"
+    # bidirectional overrides, zero-width and C1 controls would reverse, hide or start terminal sequences
+    assert clean_ssid("\u202eemoH\u200b") == "emoH" and clean_ssid("x\x9b1m\u2028y") == "x1my"
+
+
+def test_a_name_cannot_pose_as_another_link() -> None:
+    # One Wi-Fi named to look like two links ("Home" plus a mobile modem) keeps a key of its own.
+    one = Network((Link("wlp2s0", "10.0.0.1", "wifi", "Home, wwan0 via 10.64.64.64"),))
+    two = Network((Link("wlp2s0", "10.0.0.1", "wifi", "Home"), Link("wwan0", "10.64.64.64", "mobile")))
+    assert one.key != two.key
+    assert not fnmatch.fnmatchcase(one.key, exact_pattern(two.key))
+    assert not fnmatch.fnmatchcase(two.key, exact_pattern(one.key))
+    assert fnmatch.fnmatchcase(two.key, exact_pattern(two.key)), "control: the picked network matches itself"
 
 
 def test_a_key_without_a_description_is_shown_as_it_is() -> None:
@@ -169,6 +190,9 @@ def test_a_key_without_a_description_is_shown_as_it_is() -> None:
     assert network_label(tr, "eth0 via 192.0.2.1", other) == "eth0 via 192.0.2.1"
     assert Network.from_dict({"key": "x", "links": [{"interface": 3}]}) is None
     assert Network.from_dict("not a dict") is None
+    # fields missing from a stored link read as absent, never as a crash of the page that lists networks
+    assert Network.from_dict({"key": "eth0 via 0.0.0.0", "links": [{"interface": "eth0", "medium": "wired"}]}) == \
+        Network((Link("eth0", None, "wired"),))
 
 
 def verdict(host: str, now: datetime) -> Verdict:
@@ -190,12 +214,16 @@ def test_history_remembers_networks_and_keeps_older_keys(tmp_path: Path) -> None
     try:
         cafe = Network((Link("wlan0", "192.168.1.1", "wifi", "CafeNet"),))
         h.record_round([verdict("a.test", datetime.now(UTC))], cafe.key, datetime.now(UTC), cafe.to_dict())
+        # rows nobody can name or pick (a NULL key, JSON nested too deeply) are skipped or left undescribed
+        h._db.execute("INSERT INTO networks (key, info, last_seen) VALUES (NULL, '{}', '2000-01-01T00:00:00Z')")
+        h._db.execute("INSERT INTO networks (key, info, last_seen) VALUES ('deep', ?, '2000-01-01T00:00:00Z')",
+                      ("[" * 100_000 + "]" * 100_000,))
         known = h.networks()
-        assert known == [(cafe.key, cafe.to_dict()), ("eth0 via 192.0.2.1", None)]
+        assert known == [(cafe.key, cafe.to_dict()), ("eth0 via 192.0.2.1", None), ("deep", None)]
         tr = Translator("en")
-        picker = known_networks(tr, known, cafe)
-        assert picker == [{"key": cafe.key, "label": "Wi-Fi “CafeNet”", "current": True,
-                           "rule": cafe.key},
+        picker = known_networks(tr, known[:2], cafe)
+        assert picker == [{"key": cafe.key, "label": "Wi-Fi “CafeNet” (gateway 192.168.1.1)", "current": True,
+                           "rule": exact_pattern(cafe.key)},
                           {"key": "eth0 via 192.0.2.1", "label": "eth0 via 192.0.2.1", "current": False,
                            "rule": "eth0 via 192.0.2.1"}]
     finally:
@@ -221,9 +249,10 @@ def test_the_api_names_networks_in_the_page_language(tmp_path: Path, ctx_factory
         assert client.get("/api/networks", headers={"Host": "127.0.0.1:8123"}).status_code == 401
         listed = client.get("/api/networks?lang=fr", headers=auth).get_json()["networks"]
         assert [(n["key"], n["label"], n["current"]) for n in listed] == [
-            (cafe.key, "Wi-Fi « CafeNet »", True), (office.key, "réseau filaire (passerelle 192.0.2.1)", False)]
+            (cafe.key, "Wi-Fi « CafeNet » (passerelle 192.168.1.1)", True),
+            (office.key, "réseau filaire (passerelle 192.0.2.1)", False)]
         status = client.get("/api/status?lang=ru", headers=auth).get_json()
-        assert status["network"] == cafe.key and status["network_label"] == "Wi-Fi «CafeNet»"
+        assert status["network"] == cafe.key and status["network_label"] == "Wi-Fi «CafeNet» (шлюз 192.168.1.1)"
         settings = client.get("/api/settings", headers=auth).get_json()
         assert [n["key"] for n in settings["networks"]] == [cafe.key, office.key]
         # An allow rule saved with a picked network mutes exactly that network.

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pki
 from test_daemon import recording, verdict
 
 from certguard.i18n import Translator
-from certguard.judge.models import InterceptorKind, Status
+from certguard.judge.analyze import TrustContext
+from certguard.judge.models import InterceptorKind, MatchStrength, Status
 from certguard.watch import notify
+from certguard.watch.pipeline import Pipeline
 
 
 def test_one_notification_per_culprit_in_the_kinds_words() -> None:
@@ -42,3 +46,26 @@ def test_one_notification_per_culprit_in_the_kinds_words() -> None:
     rule = notify.AllowRule("qaznet*", "home")
     assert n.consider_round({}, [*state, av], "home", quiet=False, rules=(rule,), tr=en) == 1, "allowed: only AV"
     assert "Kaspersky" in sent[-1]
+
+
+def test_a_name_alone_never_mutes_an_allowed_interceptor(ctx_factory: Callable[..., TrustContext]) -> None:
+    """The rule for the office's Zscaler must not mute an attacker's root that is merely called "Zscaler Root CA":
+    a chain recognised by name only is muted when it builds to a root this device trusts (the proxy's, installed by
+    the organisation), never on the name the server sent."""
+    en = Translator("en")
+    fake = pki.root("Zscaler Root CA", "Zscaler Inc.")
+    leaf = fake.leaf("bank.test")
+    rule = notify.AllowRule("Zscaler*")
+    rogue = Pipeline(ctx_factory()).judge_chain("bank.test", 443, [pki.der(leaf.cert)], source="probe").verdicts[0]
+    assert rogue.interceptor is not None and rogue.interceptor.entry_id == "corp-zscaler"
+    assert rogue.interceptor.match is MatchStrength.NAME and rogue.device_anchor is None
+    assert not rule.matches(rogue, "office")
+    sent: list[str] = []
+    assert notify.Notifier(recording(sent)).consider_round({}, [rogue], "office", quiet=False, rules=(rule,),
+                                                           tr=en) == 1, "the attacker's chain is announced"
+    # control: the organisation's own proxy root, installed on this device, is muted by the same rule
+    office = Pipeline(ctx_factory(device=[fake.cert])).judge_chain("bank.test", 443, [pki.der(leaf.cert)],
+                                                                   source="probe").verdicts[0]
+    assert office.device_anchor is not None and rule.matches(office, "office")
+    assert notify.Notifier(recording(sent)).consider_round({}, [office], "office", quiet=False, rules=(rule,),
+                                                           tr=en) == 0

@@ -12,9 +12,11 @@ many home networks share the gateway 192.168.1.1 and a rule for the office Wi-Fi
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +24,6 @@ from typing import Any
 
 # A hostile access point chooses its SSID: at most 32 bytes by the standard, shown as text, never as markup.
 _MAX_SSID = 32
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TOOL_TIMEOUT = 2.0
 # /sys/class/net/IF/type (include/uapi/linux/if_arp.h): 1 Ethernet (also veth and bridges), 512 PPP, 65534 none
 # (tun, WireGuard).
@@ -42,7 +43,12 @@ class Link:
     @property
     def key(self) -> str:
         base = f"{self.interface} via {self.gateway or '0.0.0.0'}"  # noqa: S104 (a route's "no gateway", not a bind)
-        return f"{base} ssid {self.ssid}" if self.ssid else base
+        if self.medium != "wifi":
+            return base
+        # The name as a JSON string (ASCII, quotes and backslashes escaped): an access point's name cannot end it
+        # early and pose as more links ("Home, wwan0 via …"). A Wi-Fi whose name could not be read is marked so: it
+        # never takes the gateway-only key, which older versions stored for every network.
+        return f"{base} ssid {json.dumps(self.ssid) if self.ssid else '?'}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"interface": self.interface, "gateway": self.gateway, "medium": self.medium, "ssid": self.ssid}
@@ -75,7 +81,7 @@ class Network:
                     and all(isinstance(d.get(f), (str, type(None))) for f in ("gateway", "ssid"))
                     and d.get("medium") in MEDIA):
                 return None
-            links.append(Link(d["interface"], d["gateway"], d["medium"], d["ssid"]))
+            links.append(Link(d["interface"], d.get("gateway"), d["medium"], d.get("ssid")))
         net = cls(tuple(links), readable=doc.get("key") != "unknown")
         return net if net.key == doc.get("key") else None
 
@@ -129,14 +135,21 @@ def _medium(root: Path, interface: str) -> str:
 
 
 def clean_ssid(raw: str) -> str | None:
-    """An SSID as tools print it, made safe to show: ``\\xNN`` escapes decoded, control characters dropped."""
-    try:
-        text = raw.encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode(
-            "utf-8", "replace")
-    except (UnicodeError, ValueError):
-        text = raw
-    text = _CONTROL.sub("", text).strip()
+    """An SSID made safe to show: UTF-8 (else Latin-1) text without control, format, bidirectional or line-break
+    characters (a name could otherwise reverse or hide the text around it, or start a terminal sequence)."""
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in
+                   ("Zl", "Zp")).strip()
     return text[:_MAX_SSID] or None
+
+
+def _iw_bytes(value: str) -> str:
+    """iw prints the SSID's bytes with ``\\xNN`` for anything not printable ASCII: undo just that."""
+    raw = re.sub(rb"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]),
+                 value.encode("utf-8", "replace"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def parse_iw_link(output: str) -> str | None:
@@ -144,7 +157,7 @@ def parse_iw_link(output: str) -> str | None:
     for line in output.splitlines():
         key, sep, value = line.strip().partition(": ")
         if sep and key == "SSID":
-            return clean_ssid(value)
+            return clean_ssid(_iw_bytes(value))
     return None
 
 
@@ -167,7 +180,8 @@ def wifi_name(interface: str) -> str | None:
     if ssid:
         return ssid
     out = _run(["nmcli", "-t", "-g", "GENERAL.CONNECTION", "device", "show", interface])
-    return clean_ssid(out.strip().replace("\\:", ":")) if out else None
+    # nmcli -t escapes ":" and "\\" with a backslash
+    return clean_ssid(re.sub(r"\\(.)", r"\1", out.strip())) if out else None
 
 
 def current_network(root: Path = Path("/"), name_of: Callable[[str], str | None] = wifi_name) -> Network:

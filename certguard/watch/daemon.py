@@ -46,9 +46,14 @@ except ImportError:  # pragma: no cover - Windows
 
 
 # Settings and the event bus live in their own modules; re-exported for the daemon's users.
-__all__ = ["AlreadyRunning", "Daemon", "EventBus", "Round", "Settings", "load_settings", "save_settings"]
+__all__ = ["AlreadyRunning", "ConsentPending", "Daemon", "EventBus", "Round", "Settings", "load_settings",
+           "save_settings"]
 
 # ---- the daemon --------------------------------------------------------------------------------------------------
+
+class ConsentPending(Exception):
+    """The desktop app's first run, before the user has answered whether probing may begin."""
+
 
 @dataclass
 class Round:
@@ -86,6 +91,7 @@ class Daemon:
         self.settings = settings
         self.network = network
         self._networks: dict[str, Network] = {}  # what each network key seen since start stood for
+        self._networks_lock = threading.Lock()  # the scheduler writes it, API threads read it
         self.workers = workers
         self.prometheus = prometheus
         self.notifier_name = notifier_name
@@ -131,26 +137,37 @@ class Daemon:
     def receive(self, host: str, port: int, chain: Sequence[bytes], source: str) -> Verdict:
         """A chain captured elsewhere (the browser companion): judged, recorded, notified and shown like a probe's,
         marked with its ``source``."""
+        if self.awaiting_consent:
+            # Nothing before the first-run answer: not even a chain from the browser (recording it would make the
+            # next start no longer a first run, and skip the notice).
+            raise ConsentPending
         with self._round_lock:
             self._previous = {(v.host, v.port): v.status for v in self.latest.verdicts}
             rnd = self.pipeline.judge_chain(host, port, chain, source=source, network=self.network_key())
             return rnd.verdicts[0]
 
     def network_key(self) -> str:
-        """The key of the network we are on now; what it stands for is kept for the history (to name it)."""
-        net = self.network()
-        if len(self._networks) > 64:  # a bound, for a laptop that roams all year without a restart
-            self._networks.clear()
-        self._networks.pop(net.key, None)  # re-inserted: the last entry is the network seen last
-        self._networks[net.key] = net
+        """The key of the network we are on now; what it stands for is kept for the history (to name it). Never
+        raises: a network that cannot be read is "unknown", and the watch goes on."""
+        try:
+            net = self.network()
+        except Exception:  # a reader bug must not end the watch (no rounds, no alerts)
+            log.exception("cannot tell which network this is")
+            net = Network(readable=False)
+        with self._networks_lock:
+            self._networks.pop(net.key, None)  # re-inserted: the last entry is the network seen last
+            self._networks[net.key] = net
+            while len(self._networks) > 64:  # a bound, for a laptop that roams all year without a restart
+                del self._networks[next(iter(self._networks))]
         return net.key
 
     def current_network(self) -> Network | None:
         """What the latest round's network key stood for (before any round: the network seen last), when this run
         has seen it."""
-        if self.latest.checked_at is None and self._networks:
-            return list(self._networks.values())[-1]
-        return self._networks.get(self.latest.network)
+        with self._networks_lock:
+            if self.latest.checked_at is None and self._networks:
+                return next(reversed(self._networks.values()))
+            return self._networks.get(self.latest.network)
 
     # -- the pipeline's observers, in order: remember, tell the user, show
 
@@ -189,13 +206,15 @@ class Daemon:
             # One chain from the browser: it joins the current round instead of replacing it.
             key = (rnd.verdicts[0].host, rnd.verdicts[0].port)
             merged = [v for v in self.latest.verdicts if (v.host, v.port) != key] + list(rnd.verdicts)
-            self.latest = replace(self.latest, verdicts=sorted(merged, key=lambda v: (v.host, v.port)))
+            shown = replace(self.latest, verdicts=sorted(merged, key=lambda v: (v.host, v.port)))
         else:
-            self.latest = Round(rnd.checked_at, rnd.network, list(rnd.verdicts), running=False)
+            shown = Round(rnd.checked_at, rnd.network, list(rnd.verdicts), running=False)
+        # The textfile first: whoever sees the new round in the API finds it in the textfile too.
+        if self.prometheus:
+            write_prometheus(self.prometheus, shown, self.settings)
+        self.latest = shown
         self.events.publish({"type": "status", "overall": self.headline()["overall"],
                              "checked_at": iso(rnd.checked_at)})
-        if self.prometheus:
-            write_prometheus(self.prometheus, self.latest, self.settings)
         return self.latest
 
     def audit(self) -> AuditReport | None:

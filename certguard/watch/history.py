@@ -288,13 +288,16 @@ class History:
         with self._lock:
             rows = self._db.execute(
                 "SELECT key, info, last_seen FROM networks UNION ALL "
-                "SELECT network, NULL, MAX(last_seen) FROM verdicts WHERE network NOT IN (SELECT key FROM networks) "
+                "SELECT network, NULL, MAX(last_seen) FROM verdicts "
+                "WHERE network NOT IN (SELECT key FROM networks WHERE key IS NOT NULL) "
                 "GROUP BY network ORDER BY 3 DESC LIMIT ?", (limit,)).fetchall()
         out: list[tuple[str, dict[str, Any] | None]] = []
         for key, info, _ in rows:
+            if not isinstance(key, str):  # SQLite lets a TEXT primary key be NULL: a row nobody can name or pick
+                continue
             try:
-                doc = json.loads(info) if info else None
-            except ValueError:
+                doc = json.loads(info) if isinstance(info, str) else None
+            except (ValueError, RecursionError):
                 doc = None
             out.append((key, doc if isinstance(doc, dict) else None))
         return out

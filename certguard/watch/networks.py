@@ -13,7 +13,9 @@ from certguard.i18n import Translator
 def _link_label(tr: Translator, link: Link) -> str:
     gateway = link.gateway or tr("network.no_gateway")
     if link.medium == "wifi":
-        return tr("network.wifi", ssid=link.ssid) if link.ssid else tr("network.wifi_unnamed", gateway=gateway)
+        # The gateway too: a name alone is the access point's choice, and another one can take it.
+        return tr("network.wifi", ssid=link.ssid, gateway=gateway) if link.ssid else tr("network.wifi_unnamed",
+                                                                                         gateway=gateway)
     if link.medium in ("wired", "vpn", "mobile"):
         return tr(f"network.{link.medium}", gateway=gateway, interface=link.interface)
     return tr("network.other", gateway=gateway, interface=link.interface)

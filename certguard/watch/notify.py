@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from certguard.errors import ConfigError
 from certguard.i18n import Translator
-from certguard.judge.models import Status, Verdict
+from certguard.judge.models import MatchStrength, Status, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,12 @@ class AllowRule:
 
     def matches(self, v: Verdict, network: str) -> bool:
         if v.interceptor is None or not fnmatch.fnmatchcase(network, self.network):
+            return False
+        # A name is whatever the server wrote into its chain: an attacker's root called "Zscaler Root CA" must not
+        # be muted by the rule for the user's real Zscaler. Recognised by name only (or not at all), a chain is
+        # muted only when it builds to a root this device itself trusts (the proxy's root, installed by the
+        # organisation); recognised by key, the key is the proof.
+        if v.interceptor.match not in (MatchStrength.SPKI, MatchStrength.CERTIFICATE) and v.device_anchor is None:
             return False
         return any(fnmatch.fnmatch(n.lower(), self.interceptor.lower())
                    for n in (v.interceptor.name, v.interceptor.entry_id))
