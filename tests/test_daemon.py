@@ -27,7 +27,7 @@ from conftest import connect_to
 
 from certguard.data.targets import ConnectTo, apply_overrides, parse_target
 from certguard.device.network import Link, Network
-from certguard.errors import ConfigError
+from certguard.errors import ConfigError, SettingsError
 from certguard.i18n import Translator
 from certguard.judge import certs
 from certguard.judge.analyze import TrustContext, analyze_chain
@@ -266,6 +266,48 @@ def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
         t.join(timeout=10)
         d.history.close()
     assert not t.is_alive()
+
+
+def test_a_textfile_that_cannot_be_written_never_hides_the_round(tmp_path: Path, public_issuing: pki.CA,
+                                                                   serve: Callable[..., Any],
+                                                                   ctx_factory: Callable[..., TrustContext]) -> None:
+    leaf = public_issuing.leaf(HOST)
+    srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
+    prom = tmp_path / "gone" / "certguard.prom"  # its folder does not exist
+    d = daemon.Daemon(tmp_path / "data", ctx_factory(), options=probe.ProbeOptions(timeout=2),
+                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
+                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(), prometheus=prom)
+    try:
+        rnd = d.check_now()
+        assert rnd.checked_at is not None and rnd.verdicts[0].status is Status.OK, "the round is shown"
+        assert d.problem is not None and str(prom) in d.problem, "and the textfile's failure is reported"
+        # control: once the folder exists the textfile is written
+        prom.parent.mkdir()
+        d.check_now()
+        assert 'status="ok"' in prom.read_text()
+    finally:
+        d.history.close()
+
+
+def test_a_first_run_answer_can_be_changed_but_not_unset(tmp_path: Path,
+                                                         ctx_factory: Callable[..., TrustContext]) -> None:
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
+                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(), ask_first=True)
+    def waiting() -> bool:  # (a function: mypy would narrow the property after the first assert)
+        return d.awaiting_consent
+
+    try:
+        assert waiting()
+        d.update_settings({"consent": None})  # not answered yet: null stays allowed
+        d.update_settings({"consent": "continue"})
+        with pytest.raises(SettingsError):
+            d.update_settings({"consent": None})  # the daemon's wait is over: it must not begin again
+        assert not waiting()
+        d.update_settings({"consent": "low_profile"})  # control: another answer is fine
+        assert d.settings.consent == "low_profile"
+    finally:
+        d.history.close()
 
 
 def test_nothing_reaches_the_history_before_the_first_run_answer(tmp_path: Path, public_issuing: pki.CA,

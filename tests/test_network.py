@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from certguard.device.network import Link, Network, clean_ssid, current_network, parse_iw_link
+from certguard.device.network import Link, Network, WifiNames, clean_ssid, current_network, parse_iw_link
 from certguard.i18n import Translator
 from certguard.judge.analyze import TrustContext
-from certguard.judge.models import Severity, Status, Verdict, iso
+from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength, Severity, Status, Verdict, iso
 from certguard.watch.history import History
 from certguard.watch.networks import exact_pattern, known_networks, network_label
+from certguard.watch.notify import AllowRule, allowed
 
 needs_netns = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("ip") is None,
                                  reason="network namespaces need root and iproute2")
@@ -166,10 +167,18 @@ def test_the_ssid_a_hostile_access_point_picks_is_shown_as_plain_text() -> None:
     assert parse_iw_link("\tSSID: " + "A" * 200) == "A" * 32  # 32 bytes at most in 802.11
     assert parse_iw_link("Not connected.\n") is None
     assert parse_iw_link("\tSSID: Caf\\xe9") == "Café", "a name that is not UTF-8 is read as Latin-1"
-    assert parse_iw_link("\tSSID: \\x20") is None, "a blank name is no name"
+    assert parse_iw_link("\tSSID: \\x20") == "", "a blank name is no name (but an answer)"
     assert parse_iw_link("\tSSID: a\\q") == "a\\q", "only \\xNN is an escape"
     # bidirectional overrides, zero-width and C1 controls would reverse, hide or start terminal sequences
     assert clean_ssid("\u202eemoH\u200b") == "emoH" and clean_ssid("x\x9b1m\u2028y") == "x1my"
+
+
+def test_a_tool_that_fails_once_keeps_the_name_but_a_nameless_answer_is_believed() -> None:
+    answers = ["Home", None, "Home", "", None, "Office", None]
+    names = WifiNames(lambda interface: answers.pop(0))
+    # Home, a failed look (still Home: no false "network changed"), Home, a hidden/blank SSID (nameless at once,
+    # never "Home": a rule for Home must not cover it), a failed look (still nameless), Office, a failed look
+    assert [names("wlan0") for _ in range(7)] == ["Home", "Home", "Home", None, None, "Office", "Office"]
 
 
 def test_a_name_cannot_pose_as_another_link() -> None:
@@ -255,16 +264,20 @@ def test_the_api_names_networks_in_the_page_language(tmp_path: Path, ctx_factory
         assert status["network"] == cafe.key and status["network_label"] == "Wi-Fi «CafeNet» (шлюз 192.168.1.1)"
         settings = client.get("/api/settings", headers=auth).get_json()
         assert [n["key"] for n in settings["networks"]] == [cafe.key, office.key]
-        # An allow rule saved with a picked network mutes exactly that network.
-        d.update_settings({"allow": [{"interceptor": "Zscaler", "network": office.key}]})
-        assert d.settings.allow[0].network == office.key
+        # An allow rule saved with the picker's pattern for the office mutes Zscaler there, and not in the café.
+        [office_rule] = [n["rule"] for n in listed if n["key"] == office.key]
+        d.update_settings({"allow": [{"interceptor": "Zscaler", "network": office_rule}]})
+        zscaler = InterceptorMatch("corp-zscaler", "Zscaler", InterceptorKind.CORPORATE, None, MatchStrength.SPKI,
+                                   "00", ())
+        v = Verdict("a.test", 443, "127.0.0.1", Status.INTERCEPTED, Severity.WARNING, datetime.now(UTC), zscaler, (),
+                    rule="known_interceptor")
+        assert allowed(v, office.key, d.settings.allow)
+        assert not allowed(v, cafe.key, d.settings.allow), "control: the café is not the office"
     finally:
         d.history.close()
 
 
 def test_an_allow_rule_for_a_picked_wifi_matches_that_wifi_only() -> None:
-    from certguard.judge.models import InterceptorKind, InterceptorMatch, MatchStrength
-    from certguard.watch.notify import AllowRule, allowed
 
     lab = Network((Link("wlan0", "10.0.0.1", "wifi", "Lab [2]"),))  # pattern characters in the name
     other = Network((Link("wlan0", "10.0.0.1", "wifi", "Lab 2"),))

@@ -69,8 +69,11 @@ def _ct_line(v: Verdict, tr: Translator) -> str | None:
         return None
     if v.ct is None:
         return tr("cli.ct_not_checked")
+    valid = sum(1 for s in v.ct["scts"] if s["valid"])
+    if not v.ct["enforced"]:  # a log list that does not cover this moment: shown, never claimed (as in the window)
+        return tr("cli.ct_not_counted", valid=valid, version=v.ct["log_list_version"])
     if v.ct["policy_met"]:
-        return tr("cli.ct_ok", valid=sum(1 for s in v.ct["scts"] if s["valid"]))
+        return tr("cli.ct_ok", valid=valid)
     return tr("cli.ct_failed")
 
 

@@ -95,7 +95,8 @@ def network_context(root: Path = Path("/")) -> dict[str, Any]:
     """The default route (certguard.device.network: its interface, gateway, kind of link and Wi-Fi name) and the
     configured resolvers, read from local files (never asked of the network). Missing files give nulls: a report
     from a machine without /proc still says what it knows."""
-    net = current_network(root)
+    # The Wi-Fi tools describe this machine, not a mounted image under another root.
+    net = current_network(root) if root == Path("/") else current_network(root, name_of=lambda interface: None)
     first = net.links[0] if net.links else None
     try:
         conf = (root / "etc/resolv.conf").read_text(encoding="utf-8", errors="replace").splitlines()
@@ -104,7 +105,8 @@ def network_context(root: Path = Path("/")) -> dict[str, Any]:
     resolvers = [p[1] for p in (line.split() for line in conf) if len(p) >= 2 and p[0] == "nameserver"]
     return {"interface": first.interface if first else None, "gateway": first.gateway if first else None,
             "resolvers": resolvers, "key": net.key, "links": [link.to_dict() for link in net.links],
-            "sources": ["/proc/net/route", "/proc/net/ipv6_route", "/sys/class/net", "/etc/resolv.conf"]}
+            "sources": ["/proc/net/route", "/proc/net/ipv6_route", "/sys/class/net", "iw / nmcli (the Wi-Fi name)",
+                        "/etc/resolv.conf"]}
 
 
 # ---- the data used, with content where it is not certguard's own

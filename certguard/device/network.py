@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# A hostile access point chooses its SSID: at most 32 bytes by the standard, shown as text, never as markup.
+# A hostile access point chooses its SSID (32 bytes at most by the standard): shown as text, never as markup, and
+# cut at 32 characters.
 _MAX_SSID = 32
 _TOOL_TIMEOUT = 2.0
 # /sys/class/net/IF/type (include/uapi/linux/if_arp.h): 1 Ethernet (also veth and bridges), 512 PPP, 65534 none
@@ -123,11 +124,11 @@ def _ipv6_defaults(root: Path) -> list[tuple[str, str]]:
 
 def _medium(root: Path, interface: str) -> str:
     sys_if = root / "sys/class/net" / interface
-    if (sys_if / "wireless").exists() or (sys_if / "phy80211").exists():
-        return "wifi"
-    if (sys_if / "tun_flags").exists():
-        return "vpn"
-    try:
+    try:  # (Path.exists raises for a folder it may not enter, on Python 3.11)
+        if (sys_if / "wireless").exists() or (sys_if / "phy80211").exists():
+            return "wifi"
+        if (sys_if / "tun_flags").exists():
+            return "vpn"
         arp_type = int((sys_if / "type").read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return "other"
@@ -153,11 +154,12 @@ def _iw_bytes(value: str) -> str:
 
 
 def parse_iw_link(output: str) -> str | None:
-    """The SSID from ``iw dev IF link`` ("Connected to …\\n\\tSSID: CafeNet\\n…"); None when not connected."""
+    """The SSID from ``iw dev IF link`` ("Connected to …\\n\\tSSID: CafeNet\\n…"); None when not connected, ""
+    for a name with nothing showable in it."""
     for line in output.splitlines():
-        key, sep, value = line.strip().partition(": ")
+        key, sep, value = line.strip().partition(":")
         if sep and key == "SSID":
-            return clean_ssid(_iw_bytes(value))
+            return clean_ssid(_iw_bytes(value.removeprefix(" "))) or ""
     return None
 
 
@@ -172,16 +174,43 @@ def _run(argv: list[str]) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def wifi_name(interface: str) -> str | None:
-    """The name of the Wi-Fi network on ``interface``: ``iw`` (the SSID itself), else NetworkManager's connection
-    name (usually the SSID). None when neither tool is there or says."""
-    out = _run(["iw", "dev", interface, "link"])
-    ssid = parse_iw_link(out) if out else None
-    if ssid:
-        return ssid
-    out = _run(["nmcli", "-t", "-g", "GENERAL.CONNECTION", "device", "show", interface])
+def ask_tools(interface: str, run: Callable[[list[str]], str | None] = _run) -> str | None:
+    """The name of the Wi-Fi network on ``interface`` from one tool only, so that the name never switches source:
+    ``iw`` when installed (the SSID itself), else NetworkManager's connection name (usually the SSID). "" when
+    the tool answered with no usable name; None when it could not answer."""
+    if shutil.which("iw") is not None:
+        out = run(["iw", "dev", interface, "link"])
+        return parse_iw_link(out) if out else None
+    out = run(["nmcli", "-t", "-g", "GENERAL.CONNECTION", "device", "show", interface])
     # nmcli -t escapes ":" and "\\" with a backslash
-    return clean_ssid(re.sub(r"\\(.)", r"\1", out.strip())) if out else None
+    return (clean_ssid(re.sub(r"\\(.)", r"\1", out.strip())) or "") if out is not None else None
+
+
+class WifiNames:
+    """Wi-Fi names, asked of the tools at every look (a move to another Wi-Fi behind the same gateway changes
+    nothing else), but a tool that fails once (roaming, a busy NetworkManager) does not turn "Home" into a nameless
+    network: the last name read for that interface is kept until another one is read. A flip would count as a
+    network change: an extra round, a split episode, an allow rule that stops matching. A tool that answers "no
+    name" (a hidden or blank SSID) is believed at once: such a network is nameless, never the last one's name."""
+
+    def __init__(self, ask: Callable[[str], str | None] = ask_tools) -> None:
+        self._ask = ask
+        self._last: dict[str, str] = {}
+
+    def __call__(self, interface: str) -> str | None:
+        name = self._ask(interface)
+        if name is None:  # the tool could not say
+            return self._last.get(interface)
+        if len(self._last) > 16:
+            self._last.clear()
+        if name:
+            self._last[interface] = name
+        else:
+            self._last.pop(interface, None)
+        return name or None
+
+
+wifi_name = WifiNames()
 
 
 def current_network(root: Path = Path("/"), name_of: Callable[[str], str | None] = wifi_name) -> Network:

@@ -209,9 +209,15 @@ class Daemon:
             shown = replace(self.latest, verdicts=sorted(merged, key=lambda v: (v.host, v.port)))
         else:
             shown = Round(rnd.checked_at, rnd.network, list(rnd.verdicts), running=False)
-        # The textfile first: whoever sees the new round in the API finds it in the textfile too.
+        # The textfile first: whoever sees the new round in the API finds it in the textfile too. A textfile that
+        # cannot be written (full disk, folder gone) is reported and never keeps the round from the window.
         if self.prometheus:
-            write_prometheus(self.prometheus, shown, self.settings)
+            try:
+                write_prometheus(self.prometheus, shown, self.settings)
+            except OSError as exc:
+                detail = describe_os_error(exc, self.prometheus)
+                log.error("could not write the Prometheus textfile: %s", detail)
+                self.problem = detail
         self.latest = shown
         self.events.publish({"type": "status", "overall": self.headline()["overall"],
                              "checked_at": iso(rnd.checked_at)})

@@ -13,12 +13,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from certguard.errors import ConfigError
-from certguard.i18n import Translator
-from certguard.judge.models import MatchStrength, Status, Verdict
+from certguard.i18n import Translator, available
+from certguard.judge.models import InterceptorMatch, Status, Verdict
 
 log = logging.getLogger(__name__)
 
 Sender = Callable[[str, str], bool]  # (title, body) -> delivered?
+
+
+def known_names(m: InterceptorMatch) -> set[str]:
+    """The interceptor's name in every language certguard shows it in: a rule typed from what the window said
+    ("Анализ HTTPS в Kaspersky") names the same interceptor as the data file's English name."""
+    return {Translator(lang).interceptor_name(m) for lang in available()}
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,11 @@ class AllowRule:
         # be muted by the rule for the user's real Zscaler. Recognised by name only (or not at all), a chain is
         # muted only when it builds to a root this device itself trusts (the proxy's root, installed by the
         # organisation); recognised by key, the key is the proof.
-        if v.interceptor.match not in (MatchStrength.SPKI, MatchStrength.CERTIFICATE) and v.device_anchor is None:
+        if not v.interceptor.match.strong and v.device_anchor is None:
             return False
+        # The name as the data file has it, its id, or its name in any language the window may have shown it in.
         return any(fnmatch.fnmatch(n.lower(), self.interceptor.lower())
-                   for n in (v.interceptor.name, v.interceptor.entry_id))
+                   for n in (v.interceptor.name, v.interceptor.entry_id, *known_names(v.interceptor)))
 
 
 def allowed(v: Verdict, network: str, rules: Sequence[AllowRule]) -> bool:

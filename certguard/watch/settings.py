@@ -74,6 +74,10 @@ class Settings:
             if changes["consent"] not in CONSENT_ANSWERS:
                 raise SettingsError("consent must be one of continue, low_profile (or null: not asked yet)",
                                     "ui.settings.err_consent")
+            if changes["consent"] is None and self.consent is not None:
+                # an answer given is not taken back by a null: the daemon's wait for it is over
+                raise SettingsError("consent was answered already; it can be changed, not unset",
+                                    "ui.settings.err_consent")
             new = replace(new, consent=changes["consent"])
         if "allow" in changes:
             if not isinstance(changes["allow"], list):
@@ -87,7 +91,8 @@ class Settings:
 
 def load_settings(path: Path, interval: float | None = None) -> Settings:
     """Raises:
-        ConfigError: the file exists but is not valid (it is left untouched for the user to fix).
+        ConfigError: the file exists but is not valid JSON, or not a file (it is left untouched for the user).
+        DataError: a value in it is not valid (the same: left untouched).
     """
     base = Settings()
     if path.exists() and not path.is_file():

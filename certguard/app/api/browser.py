@@ -63,7 +63,9 @@ def observed() -> Response:
         abort(400, f"invalid {exc.params.get('field', 'request')}")
     state = api_state()
     daemon = state.daemon
-    if daemon.awaiting_consent:  # the first-run answer comes first: no probe, no record (Daemon.receive)
+    # The first-run answer comes first: no probe, no record (Daemon.receive). An answer cannot be unset
+    # (Settings.updated), so this cannot turn true again before receive() below.
+    if daemon.awaiting_consent:
         abort(409, "certguard waits for the first-run answer in its window")
     companion = _companion()
     # Probes for the comparison are not rounds: a pipeline without observers, with the daemon's trust and options.
