@@ -189,3 +189,19 @@ def test_every_translated_click_message_still_exists_in_click() -> None:
     for msgid, key in localized.CLICK_MESSAGES.items():
         assert en[key] == msgid
     assert json.dumps("No such opton {name!r}.") not in source  # control: the search would see a reworded one
+
+
+def test_the_command_lines_own_lang_wins_for_help_and_errors() -> None:
+    """`--lang` is read before click answers --help or a usage error, and for certguard's own error lines."""
+    kk, ru = catalog("kk"), catalog("ru")
+    out = run("en", "audit", "--lang", "kk", "--help")
+    assert out.returncode == 0 and first_words(kk["cli.help.audit"]) in out.stdout and "Usage:" not in out.stdout
+    out = run("en", "inspect", "--lang=ru", "/dev/null", "--host", "a.test")
+    assert out.returncode == 2 and out.stderr.startswith(ru["error.line"].split("{message}")[0]), out.stderr
+    # controls: an unknown --lang leaves the language alone (click refuses the value itself), and "--lang" after
+    # "--" is an argument, not an option
+    out = run("en", "audit", "--lang", "xx", "--help")
+    assert out.stdout.startswith("Usage: certguard audit")
+    out = run("en", "inspect", "--host", "a.test", "--", "--lang=kk")  # a file named "--lang=kk" (none such)
+    assert out.returncode == 2 and "Usage: certguard inspect" in out.stderr, out.stderr
+    assert kk["click.usage"] not in out.stderr

@@ -13,6 +13,7 @@ never load Flask, waitress, the daemon or Qt.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Sequence
 
 import click
@@ -78,11 +79,11 @@ class _Group(localized.Group):
         try:
             return super().invoke(ctx)
         except CertguardError as exc:
-            tr = Translator()
+            tr = Translator(localized.language())
             click.echo(tr("error.line", message=exc.localized(tr)), err=True)
             ctx.exit(EXIT_USAGE)
         except OSError as exc:  # the machine's doing (full disk, read-only folder): one line, never a traceback
-            tr = Translator()
+            tr = Translator(localized.language())
             click.echo(tr("error.line", message=describe_os_error(exc, exc.filename or "-", tr)), err=True)
             ctx.exit(EXIT_USAGE)
 
@@ -96,9 +97,15 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (for tests and ``python -m certguard``)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    with localized.language_of(args):
+        return _main(args)
+
+
+def _main(args: list[str]) -> int:
     try:
         # standalone_mode=False: click returns instead of exiting, except for our own sys.exit(code)
-        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="certguard", standalone_mode=False)
+        rv = cli.main(args=args, prog_name="certguard", standalone_mode=False)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
     except click.exceptions.Abort:

@@ -3,26 +3,56 @@
 
 Light on purpose (click and ``certguard.i18n`` only): ``certguard --version`` imports it.
 
-The language is always ``i18n.system_language()`` (CERTGUARD_LANG, then the locale), the one certguard picks
-for everything else; ``--lang`` is an ordinary option that is parsed only after ``--help`` has been answered.
+The language is the command line's ``--lang`` when it names one (read from the arguments before click parses
+them: ``--help`` and usage errors are answered before any option is), else ``i18n.system_language()``
+(CERTGUARD_LANG, then the locale), the one certguard picks for everything else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gettext
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
 
 from certguard import i18n
 
+_chosen: list[str] = []  # the --lang of the command line being run (main() sets and clears it)
+
+
+def language() -> str:
+    """The language of this command line: its ``--lang``, else the system's."""
+    return _chosen[-1] if _chosen else i18n.system_language()
+
+
+@contextlib.contextmanager
+def language_of(argv: Sequence[str]) -> Iterator[None]:
+    """While ``argv`` runs: its ``--lang X`` / ``--lang=X`` (an available language; anything else is left to click
+    to refuse) is the language of help, click's messages and certguard's error lines."""
+    found = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = argv[i + 1] if arg == "--lang" and i + 1 < len(argv) else arg.removeprefix("--lang=") \
+            if arg.startswith("--lang=") else None
+        if value in i18n.available():
+            found = value
+    if found is not None:
+        _chosen.append(found)
+    try:
+        yield
+    finally:
+        if found is not None:
+            _chosen.pop()
+
 
 def text(key: str, english: str) -> str:
     """``key`` in the user's language, else in the English catalog, else ``english`` (the text in the source):
     never the key itself."""
-    lang = i18n.system_language()
+    lang = language()
     return i18n.catalog(lang).get(key) or i18n.catalog(i18n.DEFAULT).get(key) or english
 
 
@@ -124,7 +154,7 @@ CLICK_PLURALS = {  # ngettext: singular msgid -> (key for one, key for several)
 
 
 def _click_text(key: str, english: str) -> str:
-    lang = i18n.system_language()
+    lang = language()
     if lang == i18n.DEFAULT:
         return english  # click's own English, exactly as click wrote it
     return i18n.catalog(lang).get(key) or english
