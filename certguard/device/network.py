@@ -1,4 +1,5 @@
-"""Which network this device is on, named for people: "Wi-Fi “CafeNet”", "wired network (gateway 192.0.2.1)".
+"""Which network this device is on, named for people: "Wi-Fi “CafeNet” (gateway 192.168.1.1)", "wired network
+(gateway 192.0.2.1)".
 
 Read from local files only (``/proc/net/route``, ``/proc/net/ipv6_route``, ``/sys/class/net``) and, for a Wi-Fi
 network's name, the local ``iw`` or ``nmcli`` tools when present: nothing is asked of the network. Other platforms

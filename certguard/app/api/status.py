@@ -38,19 +38,20 @@ def _results(tr: Translator, d: Daemon, rnd: Round) -> list[dict[str, Any]]:
 
 @bp.get("/api/status")
 def status() -> Response:
-    """The latest round, rendered once per round, settings and language: the UI re-reads it on every live update,
+    """The latest round, rendered once per round, settings and language (and network, before the first round: the
+    one we are on now): the UI re-reads it on every live update,
     and with 1,000 sites rendering took 70-130 ms (bench/run.py). A round and the settings are replaced whole, never
     mutated, so holding the very objects (compared with ``is``) tells a stale entry apart."""
     state = api_state()
     d, tr = state.daemon, state.translator()
     rnd, settings = d.latest, d.settings
-    with state.cache_lock:
-        hit = state.cache.get(("status", tr.lang))
-    if hit is not None and hit[0] is rnd and hit[1] is settings and hit[2] == d.problem:
-        return Response(hit[3], mimetype="application/json")
-    headline = d.headline()
     # Before the first round (waiting for the first-run answer) the network is the one we are on now.
     network = rnd.network if rnd.checked_at is not None else d.network_key()
+    with state.cache_lock:
+        hit = state.cache.get(("status", tr.lang))
+    if hit is not None and hit[0] is rnd and hit[1] is settings and hit[2] == d.problem and hit[4] == network:
+        return Response(hit[3], mimetype="application/json")
+    headline = d.headline()
     culprit = next((v for v in rnd.verdicts if (v.host, v.port) == (headline["host"], headline["port"])), None)
     if culprit is not None:
         headline["advice"] = tr.advice(culprit, many=headline["sites"] > 1)
@@ -64,7 +65,7 @@ def status() -> Response:
                        "consent_needed": d.first_run and settings.consent is None,
                        "awaiting_consent": d.awaiting_consent}).encode()
     with state.cache_lock:
-        state.cache[("status", tr.lang)] = (rnd, settings, d.problem, body)
+        state.cache[("status", tr.lang)] = (rnd, settings, d.problem, body, network)
     return Response(body, mimetype="application/json")
 
 
