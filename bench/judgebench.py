@@ -19,7 +19,7 @@ import pki
 from conftest import spki_of, write_pins
 
 from certguard.data import anchors, intel, pins
-from certguard.judge import certs
+from certguard.judge import certs, ct
 from certguard.judge.analyze import TrustContext, analyze_chain
 from certguard.judge.ctlog import CTLogList
 from certguard.judge.verify import AnchorSet
@@ -65,10 +65,12 @@ def run(seconds: float) -> list[tuple[str, float, str]]:
             raise RuntimeError(f"judge bench: {label} judged {v.status.value}/{v.rule}")
         out.append((label, _per_call(lambda c=chain: analyze_chain(HOST, 443, c, ctx, now), seconds),  # type: ignore[misc]
                     f"rule {v.rule}"))
-    # Cold: what certificates never seen before cost (the per-process caches keyed by DER emptied before each call).
+    # Cold: what certificates never seen before cost (the per-process caches keyed by DER, and the remembered SCT
+    # checks, emptied before each call).
     def cold() -> None:
         for cache in (certs._view_at_0, certs.fingerprint, certs.spki_sha256):
             cache.cache_clear()
+        ct._sct_outcomes.clear()  # the remembered SCT signature checks too
         analyze_chain(HOST, 443, genuine, ctx, now)
 
     out.append(("genuine chain, certificates never seen before (caches emptied)", _per_call(cold, seconds),

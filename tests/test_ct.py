@@ -73,6 +73,23 @@ def test_copied_scts_do_not_verify_over_a_forged_leaf(issuer: pki.CA, logs: Any)
     assert [s.reason for s in r2.scts] == ["bad_signature", "bad_signature"]
 
 
+def test_remembered_sct_checks_are_never_reused_for_another_issuer_or_signature(issuer: pki.CA, logs: Any) -> None:
+    """SCT outcomes are remembered (a daemon re-judges the same chains each round), keyed by the log, the leaf, the
+    issuer and the signature: a remembered "valid" never vouches for the same leaf under an impostor issuer (same
+    name, other key), and a remembered "bad" stays bad."""
+    leaf = ctlog.leaf_with_scts(issuer, HOST, [(logs["a"], None, False), (logs["b"], None, True)])
+    lst = CTLogList.from_json(ctlog.log_list(list(logs.values())), "t")
+    ct._sct_outcomes.clear()
+    first = ct.check_ct([leaf.cert, issuer.cert], None, lst, pki.NOW)
+    assert [s.reason for s in first.scts] == ["ok", "bad_signature"] and len(ct._sct_outcomes) == 2
+    again = ct.check_ct([leaf.cert, issuer.cert], None, lst, pki.NOW)
+    assert [s.reason for s in again.scts] == ["ok", "bad_signature"], "the same answers from memory"
+    impostor = pki.root("CT Root").child_ca("CT Issuing CA")  # same names as the issuer, another key
+    forged_path = ct.check_ct([leaf.cert, impostor.cert], [leaf.cert, impostor.cert], lst, pki.NOW)
+    assert [s.reason for s in forged_path.scts] == ["bad_signature", "bad_signature"]
+    assert len(ct._sct_outcomes) == 4, "checked afresh, under a key of its own"
+
+
 def test_unknown_log(issuer: pki.CA, logs: Any) -> None:
     r = judge(issuer, logs, [("a", None, False), ("b", None, False)], known=["a"])
     assert [s.reason for s in r.scts] == ["ok", "unknown_log"] and not r.policy_met

@@ -134,6 +134,25 @@ def _signature_ok(log: CTLog, sct: SignedCertificateTimestamp, data: bytes) -> b
     return True
 
 
+# Outcomes of SCT signature checks, keyed by everything the check depends on: the log (its id is the SHA-256 of its
+# key, checked when the list is loaded), the leaf's DER (its TBS, the SCT's timestamp and extensions), the issuer's
+# DER (its key hash) and the signature. A daemon re-judges the same chains every round: two ECDSA verifications and
+# the precertificate rebuild were a third of judging a genuine chain (bench/judgebench.py). Bounded: emptied when full.
+_SCT_CACHE_SIZE = 4096
+_sct_outcomes: dict[tuple[bytes, bytes, bytes, bytes], bool] = {}
+
+
+def _verified(log: CTLog, sct: SignedCertificateTimestamp, leaf: x509.Certificate, issuer: x509.Certificate) -> bool:
+    key = (log.log_id, leaf.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()), bytes(sct.signature))
+    known = _sct_outcomes.get(key)
+    if known is None:
+        known = _signature_ok(log, sct, signed_data(sct, leaf, issuer))
+        if len(_sct_outcomes) >= _SCT_CACHE_SIZE:
+            _sct_outcomes.clear()
+        _sct_outcomes[key] = known
+    return known
+
+
 def _issuer(leaf: x509.Certificate, chain: Sequence[x509.Certificate],
             path: Sequence[x509.Certificate] | None) -> x509.Certificate | None:
     if path and len(path) > 1:
@@ -175,7 +194,7 @@ def _check_readable(sct: SignedCertificateTimestamp, leaf: x509.Certificate, iss
         return result(False, "unknown_log")
     if issuer is None:
         return result(False, "issuer_unknown")
-    if not _signature_ok(log, sct, signed_data(sct, leaf, issuer)):
+    if not _verified(log, sct, leaf, issuer):
         return result(False, "bad_signature")
     if log.state not in _COUNTING_STATES:
         return result(False, f"log_{log.state}")
