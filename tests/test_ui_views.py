@@ -140,6 +140,15 @@ def test_blocked_site_history_periods_and_watched_sites(
         assert d.json("/api/settings")["allow"] == [
             {"interceptor": "Fortinet*", "network": "lab-*", "note": ""},
             {"interceptor": "Zscaler", "network": current["rule"], "note": ""}]
+        # the picker's long names fit a phone in every language
+        for lang in ("en", "fr", "ru", "kk"):
+            page.evaluate(f"location.search = '?lang={lang}'")
+            page.wait_for_selector("html[data-ready='1']")
+            goto(page, "#/settings", ".rule-row select[name=network]")
+            assert page.get_attribute("html", "lang") == lang
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert overflow(page) <= 0, lang
+            page.set_viewport_size({"width": 1280, "height": 900})
         page.close()
 
 
