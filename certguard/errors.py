@@ -40,8 +40,10 @@ class DataError(CertguardError):
     def localized(self, tr: Callable[..., str]) -> str:
         if not self.key:
             return str(self)
-        where = f"{self.at}: " if self.at else ""
-        return f"{self.source}: {where}{tr(self.key, **self.params)}"
+        text = tr(self.key, **self.params)
+        if self.at:
+            text = tr("error.located", where=self.at, message=text)
+        return tr("error.located", where=self.source, message=text)  # each language's own colon
 
 
 class ConfigError(CertguardError):
@@ -67,4 +69,4 @@ class FetchError(CertguardError):
         self.message = message
 
     def localized(self, tr: Callable[..., str]) -> str:
-        return f"{self.url}: {tr(self.key, **self.params)}" if self.key else str(self)
+        return tr("error.located", where=self.url, message=tr(self.key, **self.params)) if self.key else str(self)

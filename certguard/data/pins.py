@@ -18,10 +18,10 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
     keys = dict(known)
     raw_keys = loaded.doc.get("keys", {})
     if not isinstance(raw_keys, dict):
-        raise DataError(src, "'keys' must be a table of [keys.ID] tables")
+        raise DataError(src, "'keys' must be a table of [keys.ID] tables", key="error.pins.table_of", name="keys")
     for key_id, table in raw_keys.items():
         if not isinstance(table, dict):
-            raise DataError(src, f"keys.{key_id} must be a table")
+            raise DataError(src, f"keys.{key_id} must be a table", key="error.pins.table", where=f"keys.{key_id}")
         keys[key_id] = PinKey(
             key_id=key_id,
             name=datafiles.opt_str(table, "name", f"keys.{key_id}", src) or key_id,
@@ -31,7 +31,7 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
 
     raw_cas = loaded.doc.get("cas", {})
     if not isinstance(raw_cas, dict):
-        raise DataError(src, "'cas' must be a table of [cas.ID] tables")
+        raise DataError(src, "'cas' must be a table of [cas.ID] tables", key="error.pins.table_of", name="cas")
 
     def resolve(refs: Iterable[str], where: str) -> tuple[PinKey, ...]:
         out = []
@@ -46,7 +46,7 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
     cas: dict[str, CARoots] = {}
     for ca_id, table in raw_cas.items():
         if not isinstance(table, dict):
-            raise DataError(src, f"cas.{ca_id} must be a table")
+            raise DataError(src, f"cas.{ca_id} must be a table", key="error.pins.table", where=f"cas.{ca_id}")
         where = f"cas.{ca_id}"
         cas[ca_id] = CARoots(ca_id, datafiles.opt_str(table, "name", where, src) or ca_id,
                              resolve(datafiles.str_list(table, "roots", where, src), where),
@@ -63,7 +63,8 @@ def _parse(loaded: datafiles.Loaded, known: dict[str, PinKey]) -> tuple[list[Pin
                             key="error.pins.hosts_keys", where=f"{where} ({name})")
         sub = t.get("include_subdomains", False)
         if not isinstance(sub, bool):
-            raise DataError(src, f"{where}: include_subdomains must be true or false")
+            raise DataError(src, f"{where}: include_subdomains must be true or false", key="error.pins.subdomains",
+                            where=where)
         pinsets.append(PinSet(
             name=name,
             hosts=tuple(h.lower() for h in hosts),
@@ -110,7 +111,8 @@ def _date(t: dict[str, object], where: str, src: str) -> str:
     """When the pinset was checked: a TOML date (``date = 2026-12-01``) or text, shown as written."""
     value = t.get("date", "")
     if not isinstance(value, str | datetime.date | datetime.time):  # datetime.datetime is a date
-        raise DataError(src, f"{where}: date must be a date (2026-12-01) or a string")
+        raise DataError(src, f"{where}: date must be a date (2026-12-01) or a string", key="error.pins.date",
+                        where=where)
     return value if isinstance(value, str) else value.isoformat()
 
 

@@ -123,19 +123,23 @@ def verify_signature(key_pem: bytes, data: bytes, signature: bytes, what: str) -
         elif isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signature, data)
         else:
-            raise FetchError(what, f"unsupported signing key type {type(key).__name__}")
+            raise FetchError(what, f"unsupported signing key type {type(key).__name__}", key="error.update.key_type",
+                             kind=type(key).__name__)
     except InvalidSignature as exc:
         raise FetchError(what, "the signature does not match: the download was altered, truncated or forged; "
-                               "nothing was changed") from exc
+                               "nothing was changed", key="error.update.signature") from exc
 
 
 def _expect(resp: HttpResponse, content_types: tuple[str, ...] | None) -> bytes:
     if resp.status != 200:
-        raise FetchError(resp.url, f"the server answered HTTP {resp.status}; nothing was changed")
+        raise FetchError(resp.url, f"the server answered HTTP {resp.status}; nothing was changed",
+                         key="error.update.http_status", status=resp.status)
     if content_types is not None and resp.content_type not in content_types:
         # A captive portal or block page answers 200 with HTML: say that, rather than "bad signature".
         raise FetchError(resp.url, f"unexpected content type {resp.content_type or 'none'!r} (expected "
-                                   f"{' or '.join(content_types)}): a login or block page?; nothing was changed")
+                                   f"{' or '.join(content_types)}): a login or block page?; nothing was changed",
+                         key="error.update.content_type", content_type=repr(resp.content_type or "none"),
+                         expected=" or ".join(content_types))
     return resp.body
 
 
@@ -162,10 +166,12 @@ def update(feed: Feed, directory: Path, now: datetime, *, cafile: str, timeout: 
     verify_signature(feed.key_pem, body, signature, feed.url)
     parsed = feed.parse(body, feed.url)
     if parsed.timestamp > now + _FUTURE_SLACK:
-        raise FetchError(feed.url, f"signed {iso(parsed.timestamp)}, in the future: check this device's clock")
+        raise FetchError(feed.url, f"signed {iso(parsed.timestamp)}, in the future: check this device's clock",
+                         key="error.update.future", signed=iso(parsed.timestamp))
     if now - parsed.timestamp > MAX_LIST_AGE:
         raise FetchError(feed.url, f"signed {iso(parsed.timestamp)}, more than {MAX_LIST_AGE.days} days ago: an "
-                                   "old copy is being replayed; nothing was changed")
+                                   "old copy is being replayed; nothing was changed",
+                         key="error.update.too_old", signed=iso(parsed.timestamp), days=MAX_LIST_AGE.days)
 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / feed.filename
@@ -182,7 +188,8 @@ def update(feed: Feed, directory: Path, now: datetime, *, cafile: str, timeout: 
         # since disqualified. Never go back in time.
         if stored_at is not None and parsed.timestamp < stored_at:
             raise FetchError(feed.url, f"signed {iso(parsed.timestamp)}, older than the stored copy "
-                                       f"({old_ts}): refusing to go back; nothing was changed")
+                                       f"({old_ts}): refusing to go back; nothing was changed",
+                             key="error.update.rollback", signed=iso(parsed.timestamp), stored=old_ts)
     previous_version = meta.get("version") if isinstance(meta.get("version"), str) else None
     if path.is_file() and meta.get("sha256") == digest:
         return UpdateResult(feed.name, path, parsed.version, parsed.timestamp, digest, parsed.summary, False,
@@ -209,9 +216,11 @@ def local_fetch(files: dict[str, Path], content_type: str) -> Callable[..., Http
         try:
             body = path.read_bytes()
         except OSError as exc:
-            raise FetchError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+            raise FetchError(str(path), f"cannot read: {exc.strerror or exc}", key="error.file.unreadable",
+                             detail=exc.strerror or exc) from exc
         if len(body) > max_bytes:
-            raise FetchError(str(path), f"larger than the {max_bytes} bytes allowed")
+            raise FetchError(str(path), f"larger than the {max_bytes} bytes allowed", key="error.update.file_too_large",
+                             limit=max_bytes)
         return HttpResponse(str(path), 200, content_type, body)
     return fetch
 
@@ -226,7 +235,9 @@ def load_key(path: Path) -> bytes:
         raw = path.read_bytes()
         serialization.load_pem_public_key(raw)
     except OSError as exc:
-        raise DataError(str(path), f"cannot read: {exc.strerror or exc}") from exc
+        raise DataError(str(path), f"cannot read: {exc.strerror or exc}", key="error.file.unreadable",
+                        detail=exc.strerror or exc) from exc
     except ValueError as exc:
-        raise DataError(str(path), f"not a PEM public key ({exc})") from exc
+        raise DataError(str(path), f"not a PEM public key ({exc})", key="error.update.not_pem_key",
+                        detail=exc) from exc
     return raw

@@ -82,13 +82,14 @@ class CTLogList:
             op = _object(op, where, source)
             name = op.get("name")
             if not isinstance(name, str):
-                raise DataError(source, f"{where}.name: must be a string")
+                raise DataError(source, f"{where}.name: must be a string", key="error.ctlog.string",
+                                where=f"{where}.name")
             for kind, rfc6962 in (("logs", True), ("tiled_logs", False)):
                 for j, entry in enumerate(_array(op.get(kind, []), f"{where}.{kind}", source)):
                     logs.append(_parse_log(entry, f"{where}.{kind}[{j}]", name, rfc6962, source))
         version = top.get("version", "?")
         if not isinstance(version, str | int | float) or isinstance(version, bool):
-            raise DataError(source, "version: must be a string")
+            raise DataError(source, "version: must be a string", key="error.ctlog.string", where="version")
         timestamp = _time(top.get("log_list_timestamp"), "log_list_timestamp", source)
         if not logs:
             raise DataError(source, "the CT log list names no logs", key="error.ctlog.empty")
@@ -98,14 +99,16 @@ class CTLogList:
 def _object(value: object, where: str, source: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DataError(source, f"{where}: must be a JSON object, not {_json_type(value)}"
-                        " (not a CT log list in Chrome's v3 format?)")
+                        " (not a CT log list in Chrome's v3 format?)", key="error.ctlog.object", where=where,
+                        type=_json_type(value))
     return value
 
 
 def _array(value: object, where: str, source: str) -> list[Any]:
     if not isinstance(value, list):
         raise DataError(source, f"{where}: must be a JSON array, not {_json_type(value)}"
-                        " (not a CT log list in Chrome's v3 format?)")
+                        " (not a CT log list in Chrome's v3 format?)", key="error.ctlog.array", where=where,
+                        type=_json_type(value))
     return value
 
 
@@ -119,27 +122,32 @@ def _time(value: object, where: str, source: str) -> datetime:
     """An RFC 3339 time of the list. ``parse_iso`` alone would let through a number (AttributeError) and a year-1
     time with an offset (OverflowError when moved to UTC)."""
     if not isinstance(value, str):
-        raise DataError(source, f"{where}: must be an RFC 3339 time string, not {_json_type(value)}")
+        raise DataError(source, f"{where}: must be an RFC 3339 time string, not {_json_type(value)}",
+                        key="error.ctlog.time_type", where=where, type=_json_type(value))
     try:
         return parse_iso(value)
     except (ValueError, OverflowError) as exc:
-        raise DataError(source, f"{where}: {value[:40]!r} is not a time ({exc})") from exc
+        raise DataError(source, f"{where}: {value[:40]!r} is not a time ({exc})", key="error.ctlog.time", where=where,
+                        value=repr(value[:40]), detail=exc) from exc
 
 
 def _base64(value: object, where: str, source: str) -> bytes:
     if not isinstance(value, str):
-        raise DataError(source, f"{where}: must be a base64 string, not {_json_type(value)}")
+        raise DataError(source, f"{where}: must be a base64 string, not {_json_type(value)}",
+                        key="error.ctlog.base64_type", where=where, type=_json_type(value))
     try:
         return base64.b64decode(value, validate=True)
     except ValueError as exc:  # binascii.Error, or non-ASCII text
-        raise DataError(source, f"{where}: not valid base64 ({exc})") from exc
+        raise DataError(source, f"{where}: not valid base64 ({exc})", key="error.ctlog.base64", where=where,
+                        detail=exc) from exc
 
 
 def _parse_log(entry: object, where: str, operator: str, rfc6962: bool, source: str) -> CTLog:
     entry = _object(entry, where, source)
     description = entry.get("description", "")
     if not isinstance(description, str):
-        raise DataError(source, f"{where}.description: must be a string")
+        raise DataError(source, f"{where}.description: must be a string", key="error.ctlog.string",
+                        where=f"{where}.description")
 
     def at(field: str) -> str:
         return f"{where}{field} (log {description[:60]!r})" if description else f"{where}{field}"
@@ -147,20 +155,24 @@ def _parse_log(entry: object, where: str, operator: str, rfc6962: bool, source: 
     key_der = _base64(entry.get("key"), at(".key"), source)
     log_id = _base64(entry.get("log_id"), at(".log_id"), source)
     if hashlib.sha256(key_der).digest() != log_id:
-        raise DataError(source, f"{at('')}: log_id is not the SHA-256 of its key")
+        raise DataError(source, f"{at('')}: log_id is not the SHA-256 of its key", key="error.ctlog.log_id",
+                        where=at(''))
     try:
         key = serialization.load_der_public_key(key_der)
     except (ValueError, UnsupportedAlgorithm) as exc:
-        raise DataError(source, f"{at('.key')}: not a public key ({exc})") from exc
+        raise DataError(source, f"{at('.key')}: not a public key ({exc})", key="error.ctlog.key", where=at('.key'),
+                        detail=exc) from exc
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        raise DataError(source, f"{at('.key')}: unsupported key type {type(key).__name__}")
+        raise DataError(source, f"{at('.key')}: unsupported key type {type(key).__name__}", key="error.ctlog.key_type",
+                        where=at('.key'), kind=type(key).__name__)
     state_name, state_since = "pending", None
     state = entry.get("state")
     if state is not None:
         # v3: exactly one of {"usable": {"timestamp": …}}, {"retired": {…}}, … (log_list_schema.json).
         state = _object(state, at(".state"), source)
         if len(state) != 1:
-            raise DataError(source, f"{at('.state')}: must name exactly one state, not {len(state)}")
+            raise DataError(source, f"{at('.state')}: must name exactly one state, not {len(state)}",
+                            key="error.ctlog.state", where=at('.state'), count=len(state))
         ((state_name, body),) = state.items()
         body = _object(body, at(f".state.{state_name[:40]}"), source)
         if "timestamp" in body:

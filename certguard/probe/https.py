@@ -35,13 +35,14 @@ def https_get(url: str, *, cafile: str, timeout: float = 30.0, max_bytes: int = 
     """
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
-        raise FetchError(url, "only https:// URLs are accepted")
+        raise FetchError(url, "only https:// URLs are accepted", key="error.fetch.https_only")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and host name checking by default
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
         ctx.load_verify_locations(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
-        raise FetchError(url, f"cannot load the TLS anchors {cafile}: {exc}") from exc
+        raise FetchError(url, f"cannot load the TLS anchors {cafile}: {exc}", key="error.fetch.anchors",
+                         cafile=cafile, detail=exc) from exc
     deadline = time.monotonic() + timeout
     port = parts.port or 443
     if proxy:
@@ -56,22 +57,27 @@ def https_get(url: str, *, cafile: str, timeout: float = 30.0, max_bytes: int = 
         resp = conn.getresponse()
         declared = resp.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
-            raise FetchError(url, f"response of {declared} bytes is larger than the {max_bytes} bytes allowed")
+            raise FetchError(url, f"response of {declared} bytes is larger than the {max_bytes} bytes allowed",
+                             key="error.fetch.declared_too_large", size=declared, limit=max_bytes)
         body = bytearray()
         while chunk := resp.read(65536):
             body += chunk
             if len(body) > max_bytes:
-                raise FetchError(url, f"response is larger than the {max_bytes} bytes allowed")
+                raise FetchError(url, f"response is larger than the {max_bytes} bytes allowed",
+                                 key="error.fetch.too_large", limit=max_bytes)
             if time.monotonic() > deadline:
-                raise FetchError(url, f"download took longer than {timeout:g} s")
+                raise FetchError(url, f"download took longer than {timeout:g} s", key="error.fetch.timeout",
+                                 seconds=f"{timeout:g}")
         media = (resp.getheader("Content-Type") or "").split(";", 1)[0].strip().lower()
         return HttpResponse(url, resp.status, media, bytes(body))
     except http.client.IncompleteRead as exc:
-        raise FetchError(url, f"truncated response ({len(exc.partial)} bytes received, more announced)") from exc
+        raise FetchError(url, f"truncated response ({len(exc.partial)} bytes received, more announced)",
+                         key="error.fetch.truncated", received=len(exc.partial)) from exc
     except ssl.SSLCertVerificationError as exc:
         raise FetchError(url, f"the server's certificate is not trusted ({exc.verify_message}): "
-                              "the connection may be intercepted") from exc
+                              "the connection may be intercepted", key="error.fetch.untrusted",
+                         detail=exc.verify_message) from exc
     except (OSError, http.client.HTTPException) as exc:
-        raise FetchError(url, f"download failed: {exc}") from exc
+        raise FetchError(url, f"download failed: {exc}", key="error.fetch.failed", detail=exc) from exc
     finally:
         conn.close()
