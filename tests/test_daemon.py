@@ -372,7 +372,7 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
     leaf = public_issuing.leaf(HOST)
     srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
     # Same interface and gateway, another Wi-Fi: a move all the same (many home networks use one gateway).
-    net = [Network((Link("wlan0", "192.168.1.1", "wifi", "CafeNet"),))]
+    net = [Network((Link("wlan0", "198.51.100.1", "wifi", "CafeNet"),))]
     sent: list[str] = []
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
                       base_targets=lambda s: apply_overrides([parse_target(HOST)],
@@ -385,15 +385,15 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
         deadline = time.monotonic() + 10
         while d.latest.checked_at is None and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == 'wlan0 via 192.168.1.1 ssid "CafeNet"' and d.latest.verdicts[0].status is Status.OK
-        net[0] = Network((Link("wlan0", "192.168.1.1", "wifi", "Office"),))
+        assert d.latest.network == 'wlan0 via 198.51.100.1 ssid "CafeNet"' and d.latest.verdicts[0].status is Status.OK
+        net[0] = Network((Link("wlan0", "198.51.100.1", "wifi", "Office"),))
         while d.latest.network != net[0].key and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert d.latest.network == 'wlan0 via 192.168.1.1 ssid "Office"', "the move to another network was not noticed"
+        assert d.latest.network == 'wlan0 via 198.51.100.1 ssid "Office"', "the move to another network was not noticed"
         assert d.history.count() == 2
         # What each key stood for is remembered, to name it for people later.
         known = dict(d.history.networks())
-        assert set(known) == {net[0].key, 'wlan0 via 192.168.1.1 ssid "CafeNet"'}
+        assert set(known) == {net[0].key, 'wlan0 via 198.51.100.1 ssid "CafeNet"'}
         assert Network.from_dict(known[net[0].key]) == net[0] and d.current_network() == net[0]
     finally:
         d.stop.set()

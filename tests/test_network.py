@@ -71,22 +71,22 @@ def veth_in(ns: str, name: str) -> None:
 @needs_netns
 def test_a_wired_network_is_named_by_its_gateway(netns: str) -> None:
     veth_in(netns, "cgeth0")
-    ip("-n", netns, "addr", "add", "10.200.0.2/24", "dev", "cgeth0")
-    ip("-n", netns, "route", "add", "default", "via", "10.200.0.1")
+    ip("-n", netns, "addr", "add", "203.0.113.2/24", "dev", "cgeth0")
+    ip("-n", netns, "route", "add", "default", "via", "203.0.113.1")
     net = network_in(netns)
     # The key keeps the form earlier versions stored, so existing allow rules and history still match.
-    assert net.key == "cgeth0 via 10.200.0.1"
-    assert net.links == (Link("cgeth0", "10.200.0.1", "wired"),)
-    assert network_label(Translator("en"), net.key, net) == "wired network (gateway 10.200.0.1)"
-    assert network_label(Translator("fr"), net.key, net) == "réseau filaire (passerelle 10.200.0.1)"
-    assert network_label(Translator("ru"), net.key, net.to_dict()) == "проводная сеть (шлюз 10.200.0.1)"
+    assert net.key == "cgeth0 via 203.0.113.1"
+    assert net.links == (Link("cgeth0", "203.0.113.1", "wired"),)
+    assert network_label(Translator("en"), net.key, net) == "wired network (gateway 203.0.113.1)"
+    assert network_label(Translator("fr"), net.key, net) == "réseau filaire (passerelle 203.0.113.1)"
+    assert network_label(Translator("ru"), net.key, net.to_dict()) == "проводная сеть (шлюз 203.0.113.1)"
 
 
 @needs_netns
 def test_no_default_route_is_offline(netns: str) -> None:
     # Negative control for the above: an interface and an address, but no way out.
     veth_in(netns, "cgeth0")
-    ip("-n", netns, "addr", "add", "10.200.0.2/24", "dev", "cgeth0")
+    ip("-n", netns, "addr", "add", "203.0.113.2/24", "dev", "cgeth0")
     net = network_in(netns)
     assert net.key == "offline" and net.links == ()
     assert network_label(Translator("en"), net.key) == "no network (offline)"
@@ -113,12 +113,12 @@ def test_an_ipv6_only_network_is_named_too(netns: str) -> None:
 
 
 def fake_root(tmp_path: Path, interface: str, *, wireless: bool) -> Path:
-    """A /proc and /sys of a laptop on Wi-Fi (gateway 192.168.1.1), as the kernel writes them."""
+    """A /proc and /sys of a laptop on Wi-Fi (gateway 198.51.100.1), as the kernel writes them."""
     (tmp_path / "proc/net").mkdir(parents=True)
     (tmp_path / "proc/net/route").write_text(
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-        f"{interface}\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
-        f"{interface}\t0001A8C0\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0\n", encoding="ascii")
+        f"{interface}\t00000000\t016433C6\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+        f"{interface}\t006433C6\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0\n", encoding="ascii")
     sys_if = tmp_path / "sys/class/net" / interface
     sys_if.mkdir(parents=True)
     (sys_if / "type").write_text("1\n", encoding="ascii")
@@ -129,18 +129,18 @@ def fake_root(tmp_path: Path, interface: str, *, wireless: bool) -> Path:
 
 def test_wifi_is_named_by_its_network_name(tmp_path: Path) -> None:
     net = current_network(fake_root(tmp_path, "wlp2s0", wireless=True), name_of=lambda iface: "CafeNet")
-    assert net.links == (Link("wlp2s0", "192.168.1.1", "wifi", "CafeNet"),)
+    assert net.links == (Link("wlp2s0", "198.51.100.1", "wifi", "CafeNet"),)
     # The name is part of the key: an allow rule for the office Wi-Fi must not cover a café with the same gateway.
-    assert net.key == 'wlp2s0 via 192.168.1.1 ssid "CafeNet"'
+    assert net.key == 'wlp2s0 via 198.51.100.1 ssid "CafeNet"'
     # the gateway too: the name is the access point's own choice, and another access point can take it
-    assert network_label(Translator("en"), net.key, net) == "Wi-Fi “CafeNet” (gateway 192.168.1.1)"
-    assert network_label(Translator("fr"), net.key, net) == "Wi-Fi « CafeNet » (passerelle 192.168.1.1)"
+    assert network_label(Translator("en"), net.key, net) == "Wi-Fi “CafeNet” (gateway 198.51.100.1)"
+    assert network_label(Translator("fr"), net.key, net) == "Wi-Fi « CafeNet » (passerelle 198.51.100.1)"
     unnamed = current_network(fake_root(tmp_path / "b", "wlp2s0", wireless=True), name_of=lambda iface: None)
-    assert network_label(Translator("en"), unnamed.key, unnamed) == "Wi-Fi (gateway 192.168.1.1)"
+    assert network_label(Translator("en"), unnamed.key, unnamed) == "Wi-Fi (gateway 198.51.100.1)"
     # A Wi-Fi without a readable name never takes the gateway-only key that older versions stored for every
-    # network: an old rule for the home Wi-Fi must not cover any nameless access point behind 192.168.1.1.
-    assert unnamed.key == "wlp2s0 via 192.168.1.1 ssid ?"
-    assert not fnmatch.fnmatchcase(unnamed.key, "wlp2s0 via 192.168.1.1")
+    # network: an old rule for the home Wi-Fi must not cover any nameless access point behind 198.51.100.1.
+    assert unnamed.key == "wlp2s0 via 198.51.100.1 ssid ?"
+    assert not fnmatch.fnmatchcase(unnamed.key, "wlp2s0 via 198.51.100.1")
 
 
 def test_an_ethernet_interface_is_not_taken_for_wifi(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_an_ethernet_interface_is_not_taken_for_wifi(tmp_path: Path) -> None:
         return "X"
 
     net = current_network(fake_root(tmp_path, "enp3s0", wireless=False), name_of=name_of)
-    assert net.links == (Link("enp3s0", "192.168.1.1", "wired"),) and asked == []
+    assert net.links == (Link("enp3s0", "198.51.100.1", "wired"),) and asked == []
 
 
 def test_unreadable_routes_are_unknown_not_offline(tmp_path: Path) -> None:
@@ -183,8 +183,8 @@ def test_a_tool_that_fails_once_keeps_the_name_but_a_nameless_answer_is_believed
 
 def test_a_name_cannot_pose_as_another_link() -> None:
     # One Wi-Fi named to look like two links ("Home" plus a mobile modem) keeps a key of its own.
-    one = Network((Link("wlp2s0", "10.0.0.1", "wifi", "Home, wwan0 via 10.64.64.64"),))
-    two = Network((Link("wlp2s0", "10.0.0.1", "wifi", "Home"), Link("wwan0", "10.64.64.64", "mobile")))
+    one = Network((Link("wlp2s0", "198.51.100.254", "wifi", "Home, wwan0 via 203.0.113.64"),))
+    two = Network((Link("wlp2s0", "198.51.100.254", "wifi", "Home"), Link("wwan0", "203.0.113.64", "mobile")))
     assert one.key != two.key
     assert not fnmatch.fnmatchcase(one.key, exact_pattern(two.key))
     assert not fnmatch.fnmatchcase(two.key, exact_pattern(one.key))
@@ -221,7 +221,7 @@ def test_history_remembers_networks_and_keeps_older_keys(tmp_path: Path) -> None
     db.close()
     h = History(path)
     try:
-        cafe = Network((Link("wlan0", "192.168.1.1", "wifi", "CafeNet"),))
+        cafe = Network((Link("wlan0", "198.51.100.1", "wifi", "CafeNet"),))
         h.record_round([verdict("a.test", datetime.now(UTC))], cafe.key, datetime.now(UTC), cafe.to_dict())
         # rows nobody can name or pick (a NULL key, JSON nested too deeply) are skipped or left undescribed
         h._db.execute("INSERT INTO networks (key, info, last_seen) VALUES (NULL, '{}', '2000-01-01T00:00:00Z')")
@@ -231,7 +231,7 @@ def test_history_remembers_networks_and_keeps_older_keys(tmp_path: Path) -> None
         assert known == [(cafe.key, cafe.to_dict()), ("eth0 via 192.0.2.1", None), ("deep", None)]
         tr = Translator("en")
         picker = known_networks(tr, known[:2], cafe)
-        assert picker == [{"key": cafe.key, "label": "Wi-Fi “CafeNet” (gateway 192.168.1.1)", "current": True,
+        assert picker == [{"key": cafe.key, "label": "Wi-Fi “CafeNet” (gateway 198.51.100.1)", "current": True,
                            "rule": exact_pattern(cafe.key)},
                           {"key": "eth0 via 192.0.2.1", "label": "eth0 via 192.0.2.1", "current": False,
                            "rule": "eth0 via 192.0.2.1"}]
@@ -244,7 +244,7 @@ def test_the_api_names_networks_in_the_page_language(tmp_path: Path, ctx_factory
     from certguard.probe import tls as probe
     from certguard.watch import daemon, notify
 
-    cafe = Network((Link("wlan0", "192.168.1.1", "wifi", "CafeNet"),))
+    cafe = Network((Link("wlan0", "198.51.100.1", "wifi", "CafeNet"),))
     office = Network((Link("eth0", "192.0.2.1", "wired"),))
     where = [office]
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=1), base_targets=lambda s: [],
@@ -258,10 +258,10 @@ def test_the_api_names_networks_in_the_page_language(tmp_path: Path, ctx_factory
         assert client.get("/api/networks", headers={"Host": "127.0.0.1:8123"}).status_code == 401
         listed = client.get("/api/networks?lang=fr", headers=auth).get_json()["networks"]
         assert [(n["key"], n["label"], n["current"]) for n in listed] == [
-            (cafe.key, "Wi-Fi « CafeNet » (passerelle 192.168.1.1)", True),
+            (cafe.key, "Wi-Fi « CafeNet » (passerelle 198.51.100.1)", True),
             (office.key, "réseau filaire (passerelle 192.0.2.1)", False)]
         status = client.get("/api/status?lang=ru", headers=auth).get_json()
-        assert status["network"] == cafe.key and status["network_label"] == "Wi-Fi «CafeNet» (шлюз 192.168.1.1)"
+        assert status["network"] == cafe.key and status["network_label"] == "Wi-Fi «CafeNet» (шлюз 198.51.100.1)"
         settings = client.get("/api/settings", headers=auth).get_json()
         assert [n["key"] for n in settings["networks"]] == [cafe.key, office.key]
         # An allow rule saved with the picker's pattern for the office mutes Zscaler there, and not in the café.
@@ -279,8 +279,8 @@ def test_the_api_names_networks_in_the_page_language(tmp_path: Path, ctx_factory
 
 def test_an_allow_rule_for_a_picked_wifi_matches_that_wifi_only() -> None:
 
-    lab = Network((Link("wlan0", "10.0.0.1", "wifi", "Lab [2]"),))  # pattern characters in the name
-    other = Network((Link("wlan0", "10.0.0.1", "wifi", "Lab 2"),))
+    lab = Network((Link("wlan0", "198.51.100.254", "wifi", "Lab [2]"),))  # pattern characters in the name
+    other = Network((Link("wlan0", "198.51.100.254", "wifi", "Lab 2"),))
     zscaler = InterceptorMatch("corp-zscaler", "Zscaler", InterceptorKind.CORPORATE, None, MatchStrength.SPKI, "00", ())
     v = Verdict("a.test", 443, "127.0.0.1", Status.INTERCEPTED, Severity.WARNING, datetime.now(UTC), zscaler, (),
                 rule="known_interceptor")
