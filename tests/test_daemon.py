@@ -231,6 +231,31 @@ def test_settings_validation_and_bad_file(tmp_path: Path) -> None:
 
 # ---- network change and the schedule (in-process) ------------------------------------------------------------------
 
+def one_site(srv: Any) -> Callable[[daemon.Settings], list[Target]]:
+    """base_targets for a daemon that watches HOST, reached at the loopback server ``srv``."""
+    return lambda s: apply_overrides([parse_target(HOST)], [ConnectTo.parse(connect_to(HOST, srv))], [])
+
+
+@contextlib.contextmanager
+def watching(d: daemon.Daemon) -> Iterator[threading.Thread]:
+    """``d.run()`` in a thread for the block; then stopped, joined (it must end) and its history closed."""
+    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield t
+    finally:
+        d.stop.set()
+        d.trigger.set()
+        t.join(timeout=10)
+        d.history.close()
+    assert not t.is_alive()
+
+
+def first_round(d: daemon.Daemon, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while d.latest.checked_at is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
 @pytest.mark.parametrize("ask_first", [True, False])
 def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
         tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any], ctx_factory: Callable[..., TrustContext],
@@ -241,14 +266,12 @@ def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
 
     def targets(s: daemon.Settings) -> list[Target]:
         rounds.append(time.monotonic())
-        return apply_overrides([parse_target(HOST)], [ConnectTo.parse(connect_to(HOST, srv))], [])
+        return one_site(srv)(s)
 
     d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2), base_targets=targets,
                       notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(interval=3600),
                       ask_first=ask_first)
-    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
-    t.start()
-    try:
+    with watching(d):
         time.sleep(1.0)
         if ask_first:
             assert d.awaiting_consent and rounds == [] and d.latest.checked_at is None, "nothing before the answer"
@@ -256,16 +279,8 @@ def test_the_desktop_app_probes_nothing_before_the_first_run_answer(
             assert not d.awaiting_consent
         else:  # control: the CLI's daemon starts at once, as before
             assert not d.awaiting_consent and rounds
-        deadline = time.monotonic() + 10
-        while d.latest.checked_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        first_round(d)
         assert d.latest.checked_at is not None and d.latest.verdicts[0].status is Status.OK
-    finally:
-        d.stop.set()
-        d.trigger.set()
-        t.join(timeout=10)
-        d.history.close()
-    assert not t.is_alive()
 
 
 def test_a_textfile_that_cannot_be_written_never_hides_the_round(tmp_path: Path, public_issuing: pki.CA,
@@ -275,9 +290,8 @@ def test_a_textfile_that_cannot_be_written_never_hides_the_round(tmp_path: Path,
     srv = serve("tls", [leaf.cert, public_issuing.cert], leaf.key)
     prom = tmp_path / "gone" / "certguard.prom"  # its folder does not exist
     d = daemon.Daemon(tmp_path / "data", ctx_factory(), options=probe.ProbeOptions(timeout=2),
-                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
-                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
-                      notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(), prometheus=prom)
+                      base_targets=one_site(srv), notifier=notify.Notifier(lambda t, b: True),
+                      settings=daemon.Settings(), prometheus=prom)
     try:
         rnd = d.check_now()
         assert rnd.checked_at is not None and rnd.verdicts[0].status is Status.OK, "the round is shown"
@@ -346,25 +360,14 @@ def test_a_network_reader_that_fails_does_not_end_the_watch(tmp_path: Path, publ
     def broken() -> Network:
         raise PermissionError("/sys/class/net: permission denied")
 
-    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
-                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
-                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2), base_targets=one_site(srv),
                       notifier=notify.Notifier(lambda t, b: True), settings=daemon.Settings(interval=3600),
                       network=broken)
-    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
-    t.start()
-    try:
-        deadline = time.monotonic() + 10
-        while d.latest.checked_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with watching(d) as t:
+        first_round(d)
         assert d.latest.network == "unknown" and d.latest.verdicts[0].status is Status.OK
         time.sleep(0.3)  # several polls of the failing reader
         assert t.is_alive(), "the watch goes on"
-    finally:
-        d.stop.set()
-        d.trigger.set()
-        t.join(timeout=10)
-        d.history.close()
 
 
 def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA, serve: Callable[..., Any],
@@ -374,19 +377,14 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
     # Same interface and gateway, another Wi-Fi: a move all the same (many home networks use one gateway).
     net = [Network((Link("wlan0", "198.51.100.1", "wifi", "CafeNet"),))]
     sent: list[str] = []
-    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2),
-                      base_targets=lambda s: apply_overrides([parse_target(HOST)],
-                                                             [ConnectTo.parse(connect_to(HOST, srv))], []),
+    d = daemon.Daemon(tmp_path, ctx_factory(), options=probe.ProbeOptions(timeout=2), base_targets=one_site(srv),
                       notifier=notify.Notifier(recording(sent)),
                       settings=daemon.Settings(interval=3600), network=lambda: net[0])
-    t = threading.Thread(target=d.run, kwargs={"poll": 0.05}, daemon=True)
-    t.start()
-    try:
-        deadline = time.monotonic() + 10
-        while d.latest.checked_at is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with watching(d):
+        first_round(d)
         assert d.latest.network == 'wlan0 via 198.51.100.1 ssid "CafeNet"' and d.latest.verdicts[0].status is Status.OK
         net[0] = Network((Link("wlan0", "198.51.100.1", "wifi", "Office"),))
+        deadline = time.monotonic() + 10
         while d.latest.network != net[0].key and time.monotonic() < deadline:
             time.sleep(0.05)
         assert d.latest.network == 'wlan0 via 198.51.100.1 ssid "Office"', "the move to another network was not noticed"
@@ -395,12 +393,7 @@ def test_network_change_triggers_a_round(tmp_path: Path, public_issuing: pki.CA,
         known = dict(d.history.networks())
         assert set(known) == {net[0].key, 'wlan0 via 198.51.100.1 ssid "CafeNet"'}
         assert Network.from_dict(known[net[0].key]) == net[0] and d.current_network() == net[0]
-    finally:
-        d.stop.set()
-        d.trigger.set()
-        t.join(timeout=10)
-        d.history.close()
-    assert not t.is_alive() and sent == []
+    assert sent == []
 
 
 def test_offline_backs_off_but_not_beyond_interval(tmp_path: Path, ctx_factory: Callable[..., TrustContext]) -> None:
