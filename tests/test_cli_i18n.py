@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from certguard.app.cli import _COMMANDS, cli, localized
+from certguard.app.cli import _COMMANDS, cli, localized, short_help_key
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "certguard" / "locales"
@@ -165,7 +165,7 @@ def _help_entries() -> dict[str, str]:
                 walk(sub, ctx)
 
     walk(cli, click.Context(cli))
-    found.update({key: english for _, _, english, key in _COMMANDS.values()})
+    found.update({short_help_key(name): english for name, (_, _, english) in _COMMANDS.items()})
     return found
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from certguard import i18n
 from certguard.app import lab
+from certguard.app.cli import _COMMANDS
 from certguard.data import intel
 from certguard.judge import audit, models
 from certguard.judge import storescan as stores
@@ -49,6 +50,8 @@ DYNAMIC: dict[str, set[str]] = {
     "report.rule.": {r.value for r in RuleId},
     # every shipped interceptor's name (certguard/i18n.py Translator.intel_name)
     "intel.": {e.entry_id for e in intel.load().entries},
+    # the command list's one-line helps (certguard/app/cli/__init__.py short_help_key)
+    "cli.help.short.": set(_COMMANDS),
     # a network's kind of link (certguard/watch/networks.py)
     "network.": {"wired", "vpn", "mobile"},
 }

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,10 @@ from pathlib import Path
 import ctlog
 import pki
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
+from test_cli_i18n import catalog, run  # a real `python -m certguard` in one language, and the catalogs
+from test_update import pub_pem, sign
 
 from certguard.data import pins as pin_data
 from certguard.data import update
@@ -39,28 +40,9 @@ PREFIX = {"en": "certguard: error: ", "fr": "certguard : erreur : ", "ru": "cert
           "kk": "certguard: қате: "}
 
 
-def catalog(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
-    return data
-
-
-def run(lang: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "COLUMNS": "200", "CERTGUARD_LANG": lang}
-    return subprocess.run([sys.executable, "-m", "certguard", *args], capture_output=True, text=True, env=env,
-                          timeout=60, check=False, cwd=ROOT)
-
-
 @pytest.fixture(scope="module")
 def signer() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
-    return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-
-
-def pub_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def make_list(signed: datetime) -> bytes:

@@ -27,33 +27,28 @@ from certguard.judge.models import EXIT_OK, EXIT_USAGE
 
 localized.install()  # before any command module builds its click types (see localized.install)
 
-# command name → (module in certguard.app.cli, attribute, one-line help shown by --help without importing it,
-# and that help's catalog key)
+# command name → (module in certguard.app.cli, attribute, one-line help shown by --help without importing it;
+# its catalog key is short_help_key(name))
 _COMMANDS = {
-    "check": ("check", "check", "Probe sites and say whether the connection to each is intercepted.",
-              "cli.help.short.check"),
-    "inspect": ("check", "inspect", "Judge a saved chain (PEM or DER) as if HOST had served it.",
-                "cli.help.short.inspect"),
-    "audit": ("audit", "audit_command", "List the roots this device trusts beyond Mozilla's, and whose they are.",
-              "cli.help.short.audit"),
-    "pins": ("data", "pins_command", "Show the pinsets and check every pinned key against Mozilla's roots.",
-             "cli.help.short.pins"),
-    "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it.",
-               "cli.help.short.update"),
-    "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API.",
-               "cli.help.short.daemon"),
-    "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon.", "cli.help.short.ui"),
-    "native-host": ("extension", "native_host_command", "Answer the browser extension (native messaging).",
-                    "cli.help.short.native-host"),
+    "check": ("check", "check", "Probe sites and say whether the connection to each is intercepted."),
+    "inspect": ("check", "inspect", "Judge a saved chain (PEM or DER) as if HOST had served it."),
+    "audit": ("audit", "audit_command", "List the roots this device trusts beyond Mozilla's, and whose they are."),
+    "pins": ("data", "pins_command", "Show the pinsets and check every pinned key against Mozilla's roots."),
+    "update": ("data", "update_command", "Download Chrome's CT log list, check its signature, store it."),
+    "daemon": ("watch", "daemon_group", "Watch continuously: schedule, history, notifications, local API."),
+    "ui": ("watch", "ui_command", "Open certguard's window (or --browser) on the daemon."),
+    "native-host": ("extension", "native_host_command", "Answer the browser extension (native messaging)."),
     "extension": ("extension", "extension_group",
-                  "Install, remove or show the browser extension's native host.", "cli.help.short.extension"),
+                  "Install, remove or show the browser extension's native host."),
     "report": ("report", "report_group",
-               "Write evidence for auditors (an HTML page and evidence.json), or verify it.",
-               "cli.help.short.report"),
+               "Write evidence for auditors (an HTML page and evidence.json), or verify it."),
     "lab": ("lab", "lab_group",
-            "Workshop mode: interception shown on loopback with throwaway CAs, nothing installed.",
-            "cli.help.short.lab"),
+            "Workshop mode: interception shown on loopback with throwaway CAs, nothing installed."),
 }
+
+
+def short_help_key(name: str) -> str:
+    return f"cli.help.short.{name}"
 
 
 class _Group(localized.Group):
@@ -66,14 +61,15 @@ class _Group(localized.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in _COMMANDS:
             return None
-        module, attr, _, _ = _COMMANDS[cmd_name]
+        module, attr, _ = _COMMANDS[cmd_name]
         command = getattr(importlib.import_module(f"certguard.app.cli.{module}"), attr)
         assert isinstance(command, click.Command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section(localized.click_gettext("Commands")):
-            formatter.write_dl([(name, localized.text(key, help_)) for name, (_, _, help_, key) in _COMMANDS.items()])
+            formatter.write_dl([(name, localized.text(short_help_key(name), help_))
+                                for name, (_, _, help_) in _COMMANDS.items()])
 
     def invoke(self, ctx: click.Context) -> object:
         try:
